@@ -1,0 +1,257 @@
+"""The ``khabar`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from khabar.config import Settings
+from khabar.errors import KhabarError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="khabar: streaming ingestion for Arabic news.")
+topics_app = typer.Typer(no_args_is_help=True, help="Create and inspect topics.")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure quality against labeled sets.")
+schemas_app = typer.Typer(no_args_is_help=True, help="JSON Schema of the records.")
+app.add_typer(topics_app, name="topics")
+app.add_typer(eval_app, name="eval")
+app.add_typer(schemas_app, name="schemas")
+
+err = Console(stderr=True)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with CLI overrides; exits 2 with the reason when invalid."""
+    try:
+        settings = Settings()
+        return settings.model_copy(update=overrides) if overrides else settings
+    except ValidationError as exc:
+        err.print("[red]invalid settings[/red]")
+        for e in exc.errors():
+            err.print(f"  KHABAR_{'__'.join(str(p) for p in e['loc']).upper()}: {e['msg']}")
+        raise typer.Exit(2) from None
+
+
+def _configure_logs(settings: Settings) -> None:
+    from khabar.logs import configure
+
+    configure(settings.log_level, settings.log_json)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+@app.command()
+def broker(port: Annotated[int, typer.Option(help="Port; 0 picks a free one")] = 0) -> None:
+    """Run the embedded Tansu broker in the foreground until Ctrl-C."""
+    from streams.broker import EmbeddedBroker
+
+    settings = load_settings()
+    try:
+        b = EmbeddedBroker(settings.tansu_bin, port=port or None).start()
+    except KhabarError as exc:
+        raise _fail(exc) from None
+    print(f"Tansu listening: KHABAR_BROKER_URL={b.url}", flush=True)
+    try:
+        while b.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        b.stop()
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every topic with the configured partitions (idempotent)."""
+    from streams.topics import create_topics, topic_specs
+
+    settings = load_settings()
+    if not settings.broker_url:
+        raise _fail(KhabarError("KHABAR_BROKER_URL is not set"))
+    try:
+        created = asyncio.run(create_topics(settings.broker_url, topic_specs(settings), settings.replication_factor))
+    except KhabarError as exc:
+        raise _fail(exc) from None
+    for spec in topic_specs(settings):
+        print(f"{spec.name}\t{spec.partitions}\t{'created' if spec.name in created else 'exists'}")
+
+
+@app.command()
+def worker() -> None:
+    """Run a Faust worker (needs KHABAR_BROKER_URL)."""
+    from streams.worker import run_worker
+
+    settings = load_settings()
+    if not settings.broker_url:
+        raise _fail(KhabarError("KHABAR_BROKER_URL is not set: start `khabar broker` or point it at Kafka"))
+    _configure_logs(settings)
+    run_worker(settings)
+
+
+@app.command()
+def replay(
+    paths: Annotated[list[Path], typer.Argument(help=".txt seeds, .jsonl RawArticle lines, SaudiNewsNet .zip, or directories")],
+    rate: Annotated[float | None, typer.Option(help="Messages per second at most")] = None,
+    loop: Annotated[int, typer.Option(min=1, help="Send the input N times (pass n>1 ids get '#r<n>')")] = 1,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after N records")] = None,
+    raw: Annotated[bool, typer.Option(help="Send each line of the files verbatim (to exercise the dead-letter path)")] = False,
+) -> None:
+    """Produce articles to the raw topic."""
+    from rich.progress import Progress
+
+    from khabar.corpus import iter_sources
+    from streams.replay import produce, replay_records
+
+    settings = load_settings()
+    if not settings.broker_url:
+        raise _fail(KhabarError("KHABAR_BROKER_URL is not set"))
+    try:
+        if raw:
+            records: list[tuple[str | None, bytes]] = []
+            for p in paths:
+                records.extend((None, line) for line in p.read_bytes().splitlines() if line.strip())
+        else:
+            articles = list(iter_sources(paths))
+            records = list(replay_records(articles, loops=loop, limit=limit))  # type: ignore[arg-type]
+    except (KhabarError, OSError) as exc:
+        raise _fail(exc) from None
+    with Progress(console=err, transient=False) as progress:
+        task = progress.add_task("replaying", total=len(records))
+        try:
+            sent = asyncio.run(produce(settings.broker_url, settings.topics.raw, records, rate=rate,
+                                       on_sent=lambda: progress.advance(task)))
+        except KhabarError as exc:
+            raise _fail(exc) from None
+    err.print(f"sent {sent} records to {settings.topics.raw}")
+
+
+@app.command()
+def up(
+    once: Annotated[bool, typer.Option(help="Exit 0 once every replayed article is accounted for")] = False,
+    seeds: Annotated[list[Path] | None, typer.Option(help="What to replay (default: seeds/)")] = None,
+    loop: Annotated[int, typer.Option(min=1, help="Replay passes (the second pass is all copies)")] = 2,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the outputs")] = 180.0,
+) -> None:
+    """Broker, topics, worker, seed replay, summary, metrics: the whole job."""
+    from streams.up import run_up
+
+    settings = load_settings()
+    try:
+        code = run_up(settings, seeds or [REPO / "seeds"], loops=loop, once=once, timeout=timeout)
+    except (KhabarError, TimeoutError) as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def enrich(
+    files: Annotated[list[Path] | None, typer.Argument(help="RawArticle JSON Lines; none or '-' reads stdin")] = None,
+) -> None:
+    """Offline mode: one JSON line out per line in, in order (kind: enriched | duplicate | deadletter)."""
+    from khabar.process import OfflineEnricher
+
+    settings = load_settings()
+    enricher = OfflineEnricher(settings)
+    sources = files or [Path("-")]
+    out = sys.stdout
+    for path in sources:
+        try:
+            handle = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+        except OSError as exc:
+            raise _fail(exc) from None
+        with handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = enricher.process(line.rstrip(b"\r\n"))
+                out.write(record.model_dump_json() + "\n")
+        out.flush()
+
+
+@app.command()
+def top(
+    url: Annotated[str, typer.Option(help="A worker's /metrics URL")] = "http://127.0.0.1:6066/metrics",
+    interval: float = 2.0,
+    once: Annotated[bool, typer.Option(help="One frame, then exit")] = False,
+) -> None:
+    """Live terminal view of a worker's metrics."""
+    from streams.top import run_top
+
+    raise typer.Exit(run_top(url, interval=interval, once=once))
+
+
+@app.command()
+def bench(
+    what: Annotated[str, typer.Argument(help="all | normalize | dedup | language | events")] = "all",
+    limit: Annotated[int, typer.Option(help="Corpus articles to use")] = 3000,
+) -> None:
+    """CPU time per median SaudiNewsNet article for each stage, plus memory and state figures."""
+    from khabar.bench import run_bench
+
+    raise typer.Exit(run_bench(what, limit=limit))
+
+
+@eval_app.command("events")
+def eval_events(gold: Path, split: Annotated[str | None, typer.Option(help="dev | test")] = None) -> None:
+    """Precision, recall and F1 of event extraction against a gold set."""
+    from khabar.eval.events import main
+
+    raise typer.Exit(main(gold, split=split))
+
+
+@eval_app.command("language")
+def eval_language(labeled: Path) -> None:
+    """Accuracy of language and variety identification against a labeled set."""
+    from khabar.eval.language import main
+
+    raise typer.Exit(main(labeled))
+
+
+@eval_app.command("dedup")
+def eval_dedup(
+    corpus: Annotated[Path | None, typer.Option(help="SaudiNewsNet directory")] = None,
+    threshold: float | None = None,
+    limit: int | None = None,
+) -> None:
+    """Dedup recall and precision against exact Jaccard on the corpus."""
+    from khabar.eval.dedup import main
+
+    raise typer.Exit(main(corpus, threshold=threshold, limit=limit))
+
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Write the JSON Schema files under schemas/json/."""
+    from schemas.export import export
+
+    for p in export():
+        print(p)
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Exit 1 when the exported JSON Schema files are stale."""
+    from schemas.export import stale
+
+    names = stale()
+    if names:
+        err.print(f"stale: {', '.join(names)} (run `khabar schemas export`)")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Run a khabar Faust worker in this process, or as a child process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from khabar.config import Settings
+from streams.errors import WorkerError
+
+
+def run_worker(settings: Settings) -> None:
+    """Run a Faust worker until SIGINT/SIGTERM (blocks; exits the process)."""
+    from faust.worker import Worker
+
+    from streams.app import create_app
+
+    kapp = create_app(settings)
+    worker = Worker(kapp.app, loglevel="WARN" if settings.log_level == "warn" else settings.log_level.upper(),
+                    quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
+
+
+def spawn_worker(env: dict[str, str], log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start ``khabar worker`` as a child process with ``env`` added to this environment."""
+    full_env = {**os.environ, **env}
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        return subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=full_env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    finally:
+        if log_path:
+            out.close()  # type: ignore[union-attr]
+
+
+def wait_for_metrics(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 60.0,
+                     must_contain: str = "khabar_worker_info") -> str:
+    """Poll a worker's ``/metrics`` until it answers; returns the text.
+
+    Raises:
+        WorkerError: The worker died or did not answer in time.
+    """
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise WorkerError(f"worker exited with code {proc.returncode} before serving {url}")
+        try:
+            r = httpx.get(url, timeout=2.0)
+            if r.status_code == 200 and must_contain in r.text:
+                return r.text
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.25)
+    raise WorkerError(f"no metrics at {url} after {timeout:.0f}s ({last!r})")
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> int:
+    """SIGTERM, wait, then SIGKILL. Returns the exit code."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+    return proc.returncode
