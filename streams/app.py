@@ -71,18 +71,32 @@ class KhabarApp:
     prepare: faust.types.AgentT[Any]
     sequence: faust.types.AgentT[Any]
     enrich: faust.types.AgentT[Any]
+    pipeline: Pipeline
 
 
-def _encode_probe_envelope(article: RawArticle, probe: Probe) -> bytes:
+def _encode_probe_envelope(article: RawArticle, probe: Probe, source_partition: int) -> bytes:
     return json.dumps({
         "article": article.model_dump(mode="json", exclude_none=True),
         "probe": base64.b64encode(probe.to_bytes()).decode("ascii"),
+        "partition": source_partition,
+        "sent_at": time.time(),
     }, ensure_ascii=False).encode()
 
 
-def _decode_probe_envelope(value: bytes) -> tuple[RawArticle, Probe]:
+@dataclass
+class ProbeEnvelope:
+    """What the prepare agent sends the sequencer."""
+
+    article: RawArticle
+    probe: Probe
+    partition: int
+    sent_at: float
+
+
+def _decode_probe_envelope(value: bytes) -> ProbeEnvelope:
     obj = json.loads(value)
-    return RawArticle.model_validate(obj["article"]), Probe.from_bytes(base64.b64decode(obj["probe"]))
+    return ProbeEnvelope(RawArticle.model_validate(obj["article"]), Probe.from_bytes(base64.b64decode(obj["probe"])),
+                         int(obj["partition"]), float(obj["sent_at"]))
 
 
 def _encode_unique(article: RawArticle, verdict: Verdict, content_hash: str) -> bytes:
@@ -145,6 +159,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         metrics.records_out.labels(topic=name)
     for name in (t.enriched, t.duplicates):
         metrics.end_to_end.labels(topic=name)
+    for name in (t.raw, t.dedup, t.unique):
+        metrics.assigned_partitions.labels(topic=name)
 
     def raw_topic(name: str, partitions: int) -> faust.TopicT:
         return app.topic(name, partitions=partitions, key_type=bytes, value_type=bytes,
@@ -155,7 +171,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     unique_topic = raw_topic(t.unique, settings.partitions)
     # Keys and values are bytes; the table only persists what the DedupIndex hands out.
     table = app.Table(DEDUP_TABLE, default=None, partitions=1, use_partitioner=True,
-                      schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw",
+                      key_type=bytes, value_type=bytes, schema=faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw",
                                           value_serializer="raw"))
 
     if outbox is None:
@@ -207,10 +223,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 await dead_letter(value, exc, event, article.id)
                 continue
             metrics.observe_stage("prepare", time.perf_counter() - t1)
-            await send(t.dedup, article.id, _encode_probe_envelope(article, prepared.probe))
+            await send(t.dedup, article.id, _encode_probe_envelope(article, prepared.probe, event.message.partition))
 
     # --------------------------------------------------------------- sequence
-    sequencer: Sequencer[tuple[faust.types.EventT, faust.StreamT[bytes]]] = Sequencer(settings.dedup)
+    sequencer: Sequencer[tuple[faust.types.EventT, faust.StreamT[bytes]]] = Sequencer(settings.dedup, sources=settings.partitions)
     dedup_tp = TP(t.dedup, 0)
 
     def observe_state() -> None:
@@ -234,6 +250,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 observe_latency(t.duplicates, d.article)
             event, stream = d.token
             await stream.ack(event)
+        for article_id in sequencer.take_expired():
+            await outbox.forget(article_id)
         observe_state()
 
     @app.agent(dedup_topic, name="khabar.sequence")
@@ -241,13 +259,14 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         manual = stream.noack()  # acked only once decided: a crash redelivers what was queued
         async for event in manual.events():
             try:
-                article, probe = _decode_probe_envelope(event.value)
+                env = _decode_probe_envelope(event.value)
             except (ValueError, KeyError, KhabarError) as exc:
                 await dead_letter(event.value, exc, event)
                 await manual.ack(event)
                 continue
-            ingest_ts = article.ingested_at.timestamp() if article.ingested_at else time.time()
-            if sequencer.push((event, manual), article, probe, ingest_ts):
+            article = env.article
+            ingest_ts = article.ingested_at.timestamp() if article.ingested_at else env.sent_at
+            if sequencer.push((event, manual), article, env.probe, ingest_ts, env.partition, env.sent_at):
                 metrics.dedup_late.inc()
             await decide_ready()
 
@@ -255,14 +274,6 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     async def flush_idle() -> None:
         if len(sequencer):
             await decide_ready()
-
-    @app.timer(interval=60.0)
-    async def expire_old() -> None:
-        if dedup_tp not in app.consumer.assignment():
-            return
-        for article_id in sequencer.expire():
-            await outbox.forget(article_id)
-        observe_state()
 
     @table.on_recover  # type: ignore[arg-type]
     async def rebuild_index() -> None:
@@ -275,6 +286,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     async def drop_pending(app_: Any, revoked: set[TP], **_: Any) -> None:
         if dedup_tp in revoked:
             log.info("sequencer_revoked", dropped=sequencer.revoke())
+
+    @app.on_partitions_assigned.connect  # type: ignore[misc]
+    async def count_assigned(app_: Any, assigned: set[TP], **_: Any) -> None:
+        for name in (t.raw, t.dedup, t.unique):
+            metrics.assigned_partitions.labels(topic=name).set(sum(1 for tp in assigned if tp.topic == name))
 
     # ----------------------------------------------------------------- enrich
     pipeline = Pipeline(settings, on_stage=metrics.observe_stage)
@@ -311,4 +327,5 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, highwater - position))
 
     return KhabarApp(app=app, settings=settings, metrics=metrics, outbox=outbox,
-                     prepare=prepare_agent, sequence=sequence_agent, enrich=enrich_agent)
+                     prepare=prepare_agent, sequence=sequence_agent, enrich=enrich_agent,
+                     pipeline=pipeline)

@@ -80,6 +80,9 @@ class Metrics:
             "khabar_dedup_late_arrivals_total",
             "Articles that reached the sequencer after its reorder window had passed them", registry=r,
         )
+        self.assigned_partitions = Gauge(
+            "khabar_assigned_partitions", "Partitions of khabar's topics assigned to this worker", ["topic"], registry=r
+        )
         self.info = Info("khabar_worker", "Worker version and settings hash", registry=r)
         self._initialize_labels()
 

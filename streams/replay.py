@@ -53,7 +53,7 @@ async def produce(broker_url: str, topic: str, records: Iterable[tuple[str | Non
                                 max_batch_size=262_144, acks="all", max_request_size=8_388_608)
     try:
         await asyncio.wait_for(producer.start(), 30)
-    except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, KafkaError, OSError) as exc:
         raise BrokerError(f"cannot reach the broker at {broker_url}: {exc!r}") from exc
     sent = 0
     start = time.monotonic()

@@ -30,20 +30,32 @@ class Decision(Generic[T]):
 
 
 class Sequencer(Generic[T]):
-    """Orders articles by ingest time within a grace window and decides each in turn."""
+    """Orders articles by ingest time within a grace window and decides each in turn.
 
-    def __init__(self, settings: DedupSettings) -> None:
+    Args:
+        settings: Dedup parameters.
+        sources: Number of upstream partitions feeding the sequencer.
+    """
+
+    def __init__(self, settings: DedupSettings, sources: int = 1) -> None:
         self.settings = settings
         self.index = DedupIndex(settings)
-        self.buffer: ReorderBuffer[tuple[T, RawArticle, Probe]] = ReorderBuffer(settings.reorder_grace_seconds)
+        self.buffer: ReorderBuffer[tuple[T, RawArticle, Probe]] = ReorderBuffer(
+            settings.reorder_grace_seconds, max_wait=settings.reorder_max_wait_seconds,
+            sources=range(sources))
         #: Newest article timestamp seen. Retention counts from here, not from the wall
         #: clock, so replaying an archive (SaudiNewsNet is from 2015) still deduplicates.
         self.stream_time = float("-inf")
+        # Expiry runs at fixed steps of stream time, never on a wall-clock timer, so the
+        # same input gives the same verdicts however fast or slow the workers are.
+        self._expire_step = settings.retention_days * 86_400 / 100
+        self._expired_at = float("-inf")
+        self._expired: list[str] = []
 
-    def push(self, token: T, article: RawArticle, probe: Probe, ingest_ts: float) -> bool:
-        """Queue an article. Returns True when it arrived after its turn (late)."""
-        self.stream_time = max(self.stream_time, probe.timestamp)
-        return self.buffer.push(ingest_ts, article.id, (token, article, probe))
+    def push(self, token: T, article: RawArticle, probe: Probe, ingest_ts: float, source: int = 0,
+             sent_at: float | None = None) -> bool:
+        """Queue an article from upstream partition ``source``. Returns True when it arrived late."""
+        return self.buffer.push(ingest_ts, article.id, (token, article, probe), source, sent_at)
 
     def ready(self, flush: bool = False) -> list[Decision[T]]:
         """Decide every article whose turn has come, in order."""
@@ -51,21 +63,22 @@ class Sequencer(Generic[T]):
         for token, article, probe in self.buffer.pop_ready(flush):
             verdict, entry = self.index.decide(probe)
             out.append(Decision(token, article, probe, verdict, entry))
+            self.stream_time = max(self.stream_time, probe.timestamp)
+            if self.stream_time - self._expired_at >= self._expire_step:
+                self._expired.extend(self.index.expire(self.stream_time))
+                self._expired_at = self.stream_time
+        return out
+
+    def take_expired(self) -> list[str]:
+        """Ids dropped from the index since the last call (to delete from the table)."""
+        out, self._expired = self._expired, []
         return out
 
     def rebuild(self, entries: Iterable[tuple[str, bytes | None]]) -> None:
         """Replace the index with one rebuilt from persisted entries (after recovery)."""
         fresh = DedupIndex(self.settings)
-        for article_id, entry in entries:
-            if entry is not None:
-                fresh.restore(article_id, entry)
+        fresh.restore_many((article_id, entry) for article_id, entry in entries if entry is not None)
         self.index = fresh
-
-    def expire(self) -> list[str]:
-        """Drop index entries older than the retention window; returns their ids."""
-        if self.stream_time == float("-inf"):
-            return []
-        return self.index.expire(self.stream_time)
 
     def revoke(self) -> int:
         """Forget queued articles (the partition moved; the new owner gets them again)."""

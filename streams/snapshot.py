@@ -20,7 +20,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+#: Records to internal topics (``*.internal.*``) are not output: left out like in Grafana.
+_OUT = 'topic!~".*[.]internal[.].*"'
 _BG, _PANEL, _FG, _GRID = "#111217", "#181b1f", "#ccccdc", "#2c3235"
 _PALETTE = ("#73bf69", "#f2cc0c", "#5794f2", "#ff9830", "#f2495c", "#b877d9", "#8ab8ff",
             "#ffb357", "#96d98d", "#ca95e5")
@@ -93,6 +96,7 @@ def _plot_lines(ax: Axes, series: Sequence[Series], title: str, unit: str) -> No
         ax.plot(date2num(s.times), s.values, label=s.label, color=_PALETTE[i % len(_PALETTE)], linewidth=1.4)
     if series:
         ax.legend(fontsize=7, facecolor=_PANEL, edgecolor=_GRID, labelcolor=_FG, loc="upper left")
+        ax.xaxis.set_major_locator(MaxNLocator(6))
         ax.xaxis.set_major_formatter(DateFormatter("%H:%M:%S"))
     else:
         _no_data(ax)
@@ -108,6 +112,7 @@ def _plot_bars(ax: Axes, values: dict[str, float], title: str) -> None:
     for y, (v, _) in enumerate(items):
         ax.text(v, y, f" {v:,.0f}", va="center", color=_FG, fontsize=8)
     ax.grid(axis="y", visible=False)
+    ax.set_axisbelow(True)
 
 
 def _no_data(ax: Axes) -> None:
@@ -129,7 +134,7 @@ def _stats(client: httpx.Client, base: str, at: float) -> list[tuple[str, str]]:
 
     return [
         ("articles in", fmt(one("sum(khabar_articles_in_total)"), "{:,.0f}")),
-        ("records out", fmt(one("sum(khabar_records_out_total)"), "{:,.0f}")),
+        ("records out", fmt(one(f"sum(khabar_records_out_total{{{_OUT}}})"), "{:,.0f}")),
         ("duplicate ratio", fmt(one("sum(khabar_duplicates_total) / clamp_min("
                                     "sum(khabar_duplicates_total) + "
                                     "sum(khabar_unique_articles_total), 1)"), "{:.1%}")),
@@ -162,7 +167,7 @@ def render_snapshot(prometheus_url: str, out: Path, minutes: float = 15.0) -> Pa
     figure = Figure(figsize=(19.2, 10.8), dpi=100, facecolor=_BG)
     grid = figure.add_gridspec(3, 4, height_ratios=(0.35, 1, 1), hspace=0.35, wspace=0.22,
                                left=0.04, right=0.99, top=0.93, bottom=0.05)
-    figure.suptitle(f"khabar — last {minutes:g} min — {datetime.fromtimestamp(end):%Y-%m-%d %H:%M:%S}",
+    figure.suptitle(f"khabar — last {minutes:.1f} min — {datetime.fromtimestamp(end):%Y-%m-%d %H:%M:%S}",
                     color=_FG, fontsize=14, x=0.04, ha="left")
     with httpx.Client() as client:
         def rng(expr: str, legend: str) -> list[Series]:
@@ -180,7 +185,7 @@ def render_snapshot(prometheus_url: str, out: Path, minutes: float = 15.0) -> Pa
                          transform=stat_ax.transAxes)
         _plot_lines(figure.add_subplot(grid[1, 0]),
                     rng(f"sum(rate(khabar_articles_in_total[{window}]))", "articles in")
-                    + rng(f"sum by (topic) (rate(khabar_records_out_total[{window}]))",
+                    + rng(f"sum by (topic) (rate(khabar_records_out_total{{{_OUT}}}[{window}]))",
                           "out: {{topic}}"), "Throughput", "per s")
         _plot_lines(figure.add_subplot(grid[1, 1]),
                     [s for q in (0.5, 0.95, 0.99) for s in

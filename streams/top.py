@@ -220,7 +220,9 @@ def summarize(before: Samples, after: Samples, seconds: float) -> TopSummary:
 # ---------------------------------------------------------------------------- rendering
 
 def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value * 1000:,.1f} ms"
+    if value is None:
+        return "—"
+    return f"{value:,.2f} s" if value >= 1 else f"{value * 1000:,.1f} ms"
 
 
 def _table(title: str, columns: Iterable[str]) -> Table:
@@ -235,9 +237,11 @@ def _latency_table(summary: TopSummary) -> Table:
     rows: list[tuple[str, Quantiles | None]] = [("end-to-end", summary.end_to_end),
                                                 *sorted(summary.stages.items())]
     for name, q in rows:
-        if q is not None:
-            label = name if q.window else f"{name} (since start)"
+        if q is not None and q.count > 0:
+            label = name if q.window else f"{name}*"
             table.add_row(label, _ms(q.p50), _ms(q.p95), _ms(q.p99), f"{q.count:,.0f}")
+    table.caption = "* none in the window: since start"
+    table.caption_justify = "left"
     return table
 
 
@@ -256,7 +260,8 @@ def _flow_table(summary: TopSummary) -> Table:
     table.add_row("articles in", f"{summary.articles_in_per_s:,.2f}")
     table.add_row("faust messages in", f"{summary.faust_messages_per_s:,.2f}")
     for topic, value in sorted(summary.records_out_per_s.items()):
-        table.add_row(f"out {topic}", f"{value:,.2f}")
+        if ".internal." not in topic:  # hops between khabar's own agents, not output
+            table.add_row(f"out {topic}", f"{value:,.2f}")
     table.add_row("duplicates", f"{summary.duplicates_per_s:,.2f}")
     table.add_row("events", f"{summary.events_per_s:,.2f}")
     table.add_row("dead letters", f"{summary.deadletters_per_s:,.2f}")

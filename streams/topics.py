@@ -63,7 +63,7 @@ async def create_topics(broker_url: str, specs: list[TopicSpec], replication_fac
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(broker_url), request_timeout_ms=int(timeout * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout)
-    except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, KafkaError, OSError) as exc:
         raise TopicSetupError(f"cannot reach the broker at {broker_url}: {exc!r}") from exc
     created: list[str] = []
     try:

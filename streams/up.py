@@ -7,7 +7,6 @@ Ctrl-C (or, with ``--once``, exit 0 once every replayed article is accounted for
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import time
 from collections import Counter

@@ -20,7 +20,9 @@ def run_worker(settings: Settings) -> None:
 
     from streams.app import create_app
 
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     kapp = create_app(settings)
+    kapp.pipeline.warm()  # load models before consuming: the first article must not stall the loop
     worker = Worker(kapp.app, loglevel="WARN" if settings.log_level == "warn" else settings.log_level.upper(),
                     quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()

@@ -4,8 +4,9 @@ Boundaries: newlines, and ``.`` ``!`` ``?`` ``؟`` (or runs of them) followed by
 space, a closing quote or the end of the text. Not boundaries: the Arabic comma
 ``،`` and semicolon ``؛`` (clauses of one sentence in news prose), a full stop
 between digits (``3.5``), one-letter abbreviations (``د.`` for doctor, ``م.``),
-and terminal marks inside «guillemets» or "quotes" that the sentence goes on
-after (``قال: «لن نتراجع!» وأضاف ...``).
+and terminal marks inside «guillemets» that the sentence goes on after: inside an
+unclosed quotation, or right after the closing » when the next word carries the
+conjunction و/ف (``قال: «لن نتراجع!» وأضاف ...``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ _TERMINAL = re.compile(r"[.!?؟]+")
 _CLOSERS = "»\"”’')]"
 # One-letter abbreviations: د. (doctor), م. (engineer / AD), ص. (page), plus Latin initials.
 _ABBREV = re.compile(r"(?:^|\s)[\u0621-\u064aA-Za-z]$")
+# After a closed quotation, a word with the conjunction و/ف continues the reporting sentence.
+_CONTINUES = re.compile(r"\s+[وف][\u0621-\u064a]{2,}")
 
 
 def _inside_quote(text: str, start: int, pos: int) -> bool:
@@ -49,8 +52,11 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 before = text[max(line_start, m.start() - 2):m.start()]
                 if _ABBREV.search(before):
                     continue
-            if _inside_quote(text, start, m.start()) and end == m.end():
-                continue  # the quotation goes on: not the end of the sentence
+            if _inside_quote(text, start, m.start()):
+                if end == m.end():
+                    continue  # the quotation goes on: not the end of the sentence
+                if _CONTINUES.match(text, end, line_end):
+                    continue  # «لن نتراجع!» وأضاف ...: the reporting sentence goes on
             _append(spans, text, start, end)
             start = end
         _append(spans, text, start, line_end)

@@ -7,6 +7,7 @@ never see each other's records.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import uuid
@@ -37,7 +38,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "KHABAR_PARTITIONS": str(settings.partitions),
         "KHABAR_DATA_DIR": str(settings.data_dir),
         "KHABAR_LOG_LEVEL": "warn",
-        "KHABAR_DEDUP__REORDER_GRACE_SECONDS": str(settings.dedup.reorder_grace_seconds),
+        "KHABAR_DEDUP": settings.dedup.model_dump_json(),
+        "KHABAR_PIPELINE": json.dumps(settings.pipeline),
     }
     for name, value in settings.topics.model_dump().items():
         env[f"KHABAR_TOPICS__{name.upper()}"] = value

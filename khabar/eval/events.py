@@ -1,0 +1,249 @@
+"""Evaluate the event extractor on a gold set (``eval/events/gold.jsonl``).
+
+Gold format: one JSON object a line with ``article_id``, ``split``, ``text``,
+``published_at`` and ``events`` (``type``, ``trigger_start``, ``trigger_end``,
+``source``, ``target``, ...). Offsets refer to ``text``.
+
+Matching rule (documented here because every number depends on it):
+
+* A predicted event and a gold event of the same article **match on type** when
+  they have the same PLOVER type and either their trigger spans overlap or both
+  triggers lie in the same sentence (sentences from
+  :func:`khabar.text.sentences.split_sentences` over the gold text).
+* Matching is one-to-one and greedy: first every pair with overlapping triggers
+  (closest first), then same-sentence pairs (closest trigger first).
+* **Type + source + target** additionally needs both actor codes to agree on
+  their root, the first word of the code (``UKR GOV`` ~ ``UKR``; ``IGOUNO``,
+  ``NATO`` and ``IMG`` are roots). A null gold actor matches only a null
+  prediction. This is a separate one-to-one matching with the stricter test.
+* Precision = matched / predicted, recall = matched / gold, F1 their harmonic
+  mean, per type and micro-averaged overall.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from khabar.config import EventSettings
+from khabar.errors import KhabarError
+from khabar.text.sentences import split_sentences
+from schemas.models import Event, PloverType, RawArticle
+
+
+class GoldFormatError(KhabarError):
+    """The gold file cannot be read or a line is not a gold record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """An event reduced to what the evaluation compares."""
+
+    type: str
+    start: int
+    end: int
+    sentence: int
+    source: str | None
+    target: str | None
+
+
+@dataclass
+class Score:
+    """Counts and derived measures for one type (or overall)."""
+
+    tp: int = 0
+    predicted: int = 0
+    gold: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Report:
+    """Scores per type and overall, for both matching levels."""
+
+    by_type: dict[str, Score] = field(default_factory=dict)
+    by_type_actors: dict[str, Score] = field(default_factory=dict)
+    overall: Score = field(default_factory=Score)
+    overall_actors: Score = field(default_factory=Score)
+    articles: int = 0
+
+
+def root(code: str | None) -> str | None:
+    """The root of an actor code: its first word (``'UKR GOV'`` -> ``'UKR'``)."""
+    if not code:
+        return None
+    return code.split()[0]
+
+
+def _sentence_index(starts: list[int], pos: int) -> int:
+    return bisect.bisect_right(starts, pos) - 1
+
+
+def to_items(events: Iterable[tuple[str, int, int, str | None, str | None]],
+             text: str) -> list[Item]:
+    """``(type, start, end, source, target)`` tuples as :class:`Item` with sentence numbers."""
+    starts = [s for s, _e in split_sentences(text)]
+    return [Item(t, s, e, _sentence_index(starts, s), src, tgt) for t, s, e, src, tgt in events]
+
+
+def match(gold: list[Item], pred: list[Item], actors: bool) -> int:
+    """Number of one-to-one matches between gold and predicted items of one article."""
+
+    def ok(g: Item, p: Item) -> bool:
+        if g.type != p.type:
+            return False
+        return not (actors and (root(g.source) != root(p.source) or root(g.target) != root(p.target)))
+
+    pairs: list[tuple[int, int, int, int]] = []
+    for gi, g in enumerate(gold):
+        for pi, p in enumerate(pred):
+            if not ok(g, p):
+                continue
+            overlap = g.start < p.end and p.start < g.end
+            if overlap or g.sentence == p.sentence:
+                pairs.append((0 if overlap else 1, abs(g.start - p.start), gi, pi))
+    pairs.sort()
+    used_g: set[int] = set()
+    used_p: set[int] = set()
+    n = 0
+    for _level, _dist, gi, pi in pairs:
+        if gi in used_g or pi in used_p:
+            continue
+        used_g.add(gi)
+        used_p.add(pi)
+        n += 1
+    return n
+
+
+def read_gold(path: Path, split: str | None = None) -> list[dict[str, object]]:
+    """Gold records of ``path`` (optionally only one split).
+
+    Raises:
+        GoldFormatError: unreadable file or a line without the required fields.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldFormatError(f"cannot read {path}: {exc}") from exc
+    out = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict) or "text" not in rec or "events" not in rec:
+                raise ValueError("needs text and events")
+        except ValueError as exc:
+            raise GoldFormatError(f"{path}:{lineno}: {exc}") from exc
+        if split is None or rec.get("split") == split:
+            out.append(rec)
+    return out
+
+
+Extract = Callable[[RawArticle], list[Event]]
+
+
+def default_extract(settings: EventSettings | None = None) -> Extract:
+    """The production path: shared normalization pass, then the extractor."""
+    from khabar.events.extract import get_extractor
+    from khabar.pipeline import prepare_doc
+
+    extractor = get_extractor(settings or EventSettings())
+    return lambda article: extractor.extract(prepare_doc(article), article)
+
+
+def evaluate(records: list[dict[str, object]], extract: Extract | None = None) -> Report:
+    """Score the extractor against gold records (see the module docstring for the rule)."""
+    run = extract or default_extract()
+    report = Report()
+    types = [t.value for t in PloverType]
+    for t in types:
+        report.by_type[t] = Score()
+        report.by_type_actors[t] = Score()
+    for rec in records:
+        text = str(rec["text"])
+        published = rec.get("published_at")
+        article = RawArticle(
+            id=str(rec.get("article_id") or "gold"), text=text,
+            source=rec.get("source") if isinstance(rec.get("source"), str) else None,
+            published_at=datetime.fromisoformat(published) if isinstance(published, str) else None,
+        )
+        gold_events = rec["events"]
+        assert isinstance(gold_events, list)
+        gold = to_items(((g["type"], int(g["trigger_start"]), int(g["trigger_end"]),
+                          g.get("source"), g.get("target")) for g in gold_events), text)
+        pred = to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
+                          e.source.code if e.source else None,
+                          e.target.code if e.target else None) for e in run(article)), text)
+        report.articles += 1
+        for t in types:
+            g_t = [g for g in gold if g.type == t]
+            p_t = [p for p in pred if p.type == t]
+            for scores, actors in ((report.by_type, False), (report.by_type_actors, True)):
+                s = scores[t]
+                s.tp += match(g_t, p_t, actors)
+                s.predicted += len(p_t)
+                s.gold += len(g_t)
+    for src, dst in ((report.by_type, report.overall), (report.by_type_actors, report.overall_actors)):
+        for s in src.values():
+            dst.tp += s.tp
+            dst.predicted += s.predicted
+            dst.gold += s.gold
+    return report
+
+
+def format_report(report: Report) -> str:
+    """A plain-text table of the report."""
+    lines = [f"articles: {report.articles}",
+             f"{'type':<10} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6}"
+             f"   {'P+act':>6} {'R+act':>6} {'F1+act':>6}"]
+    rows = [*report.by_type.items(), ("OVERALL", report.overall)]
+    for name, s in rows:
+        a = report.overall_actors if name == "OVERALL" else report.by_type_actors[name]
+        if name != "OVERALL" and not s.gold and not s.predicted:
+            continue
+        lines.append(f"{name:<10} {s.gold:>5} {s.predicted:>5} {s.precision:>6.3f} {s.recall:>6.3f}"
+                     f" {s.f1:>6.3f}   {a.precision:>6.3f} {a.recall:>6.3f} {a.f1:>6.3f}")
+    return "\n".join(lines)
+
+
+def main(gold: Path, split: str | None = None) -> int:
+    """Print precision, recall and F1 per type and overall; return a process exit code.
+
+    Args:
+        gold: The gold JSON Lines file.
+        split: ``"dev"``, ``"test"`` or None for all records.
+
+    Returns:
+        0 on success, 2 when the gold file is unusable.
+    """
+    try:
+        records = read_gold(gold, split)
+    except GoldFormatError as exc:
+        print(f"error: {exc}")
+        return 2
+    print(f"gold: {gold}  split: {split or 'all'}")
+    print(format_report(evaluate(records)))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - manual runs
+    import sys
+
+    sys.exit(main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))

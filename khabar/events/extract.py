@@ -1,0 +1,643 @@
+"""PLOVER event extraction from Arabic news.
+
+One pass per article: the shared :class:`~khabar.text.normalize.Doc` gives the
+normalized token stream; one Aho-Corasick automaton (:mod:`khabar.events.lexicon`)
+finds every trigger, cue, actor, place, unit, number word and calendar word in it.
+Only sentences holding a trigger are looked at further, with small, tested
+heuristics:
+
+* overlapping triggers: the longest wins (شن هجوما over شن); triggers of one type
+  a few words apart in a clause are one event (شنت روسيا أكبر غاراتها).
+* source = subject: the actor right after a verbal trigger (VSO), else the
+  nearest actor before it in the same clause, else the actor right after a
+  nominal trigger (هجوم روسي); target = the next actor after the trigger with a
+  different root (بين X و Y, على Y, ضد Y, مع Y).
+* negation, modality, mode, locations, date and quantities from cues in the clause.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from khabar.config import EventSettings
+from khabar.events.dates import resolve_date
+from khabar.events.lexicon import Hit, Lexicon, TriggerEntry, alpha2_of, get_lexicon
+from khabar.events.quantities import find_quantities
+from khabar.text.normalize import Doc, Sentence, Token
+from schemas.models import (
+    Actor,
+    Event,
+    Location,
+    PloverType,
+    Quantity,
+    RawArticle,
+    Span,
+    event_id,
+)
+
+#: Prepositions (normalized) after which an actor is an oblique object, not the subject.
+_OBLIQUE = frozenset({"علي", "ضد", "مع", "الي", "بين", "في", "من", "عن", "نحو", "تجاه", "لدي",
+                      "عبر", "داخل"})
+#: Proclitics that make a word oblique (ب "with/by", ل "to/for").
+_OBLIQUE_CLITICS = ("ب", "ل", "وب", "ول", "فب", "فل", "لل")
+_CLAUSE_PUNCT_RE = re.compile("[،,؛;:]")
+#: Window sizes in tokens.
+_MERGE_GAP = 6
+_SUBJECT_BACK = 12
+_TARGET_AHEAD = 12
+_MAX_LOCATIONS = 3
+#: Below this lexicon weight a trigger is a weak reading (ضرب "hit" or "give an example").
+_WEAK = 0.6
+_FAILED_TALKS = TriggerEntry("فشل", PloverType.SANCTION, None, 0.8, None, True)
+#: ASSAULT modes a weapon named in the clause replaces (the weapon is more specific).
+_WEAPON_MODES = frozenset({None, "aerial weapons", "shelling/artillery", "firearms/small arms"})
+_NO_MARKS = {c: None for c in range(0x064B, 0x0653)}
+#: Proclitics left out of trigger spans (GUIDELINES: وفشلت -> فشلت, بانفجار -> انفجار).
+_SPAN_CLITICS = "وفبل"
+#: Words (normalized) after which a city is where something happened, not who it happened to.
+_LOCATIVE = frozenset({"في", "من", "قرب", "بالقرب", "داخل", "شمال", "جنوب", "شرق", "غرب",
+                       "شمالي", "جنوبي", "شرقي", "غربي", "وسط", "ضواحي", "محيط"})
+
+
+@dataclass(slots=True)
+class Mention:
+    """A lexicon hit on tokens ``[start, end)`` of the document."""
+
+    start: int
+    end: int
+    hit: Hit
+
+
+@dataclass(slots=True)
+class ActorMention:
+    """An actor in a sentence after sector and apposition merging."""
+
+    start: int
+    end: int
+    code: str
+    name: str
+    oblique: bool
+    country: bool = False  # a country or demonym, usable as a location with في
+    locative: bool = False  # a seat after في / قرب: a place here, not a participant
+    prev: str = ""  # the normalized word before the mention
+
+    @property
+    def root(self) -> str:
+        return self.code.split()[0]
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A trigger (or merged triggers) in a sentence, before it becomes an :class:`Event`."""
+
+    start: int
+    end: int
+    entry: TriggerEntry
+    clitic: str
+    weight: float
+    mode: str | None
+    parts: list[Mention] = field(default_factory=list)
+
+
+class EventExtractor:
+    """Finds PLOVER events in articles. Thread-safe; build it with :func:`get_extractor`.
+
+    Args:
+        settings: Confidence floor and cap on events per article.
+        lexicon: The compiled lexicons (the packaged ones by default).
+        lemmatizer: Optional camel-tools lemmatizer (see :mod:`khabar.events.camel`); when
+            given, tokens the automaton missed are looked up by lemma.
+    """
+
+    def __init__(self, settings: EventSettings, lexicon: Lexicon | None = None,
+                 lemmatizer: object | None = None) -> None:
+        self.settings = settings
+        self.lexicon = lexicon if lexicon is not None else get_lexicon()
+        self.lemmatizer = lemmatizer
+
+    # ------------------------------------------------------------------ public API
+    def extract(self, doc: Doc, article: RawArticle) -> list[Event]:
+        """Events of one article, sorted by trigger position.
+
+        Args:
+            doc: The article after the shared normalization pass (``prepare_doc``).
+            article: The article (id and ``published_at`` are used).
+
+        Returns:
+            At most ``settings.max_events_per_article`` events whose confidence is at
+            least ``settings.min_confidence``. Never raises on odd text.
+        """
+        tokens = doc.tokens
+        if not tokens:
+            return []
+        mentions = self._scan(doc)
+        if not any(m.hit.kind == "trigger" for m in mentions):
+            return []
+        sentences = doc.sentences
+        firsts = [s.first_token for s in sentences]
+        by_sentence: dict[int, list[Mention]] = {}
+        for m in mentions:
+            si = bisect.bisect_right(firsts, m.start) - 1
+            if si >= 0 and m.end <= sentences[si].last_token:
+                by_sentence.setdefault(si, []).append(m)
+        events: list[Event] = []
+        for si, ms in by_sentence.items():
+            if any(m.hit.kind == "trigger" for m in ms):
+                events.extend(self._sentence_events(doc, article, sentences[si], ms))
+        events.sort(key=lambda e: (e.trigger_span.start, e.trigger_span.end, e.type.value))
+        _fill_actors(events)
+        return events[: self.settings.max_events_per_article]
+
+    # ------------------------------------------------------------------ scanning
+    def _scan(self, doc: Doc) -> list[Mention]:
+        tokens = doc.tokens
+        padded = " " + (doc.folded if not doc.excluded else " ".join(t.norm for t in tokens)) + " "
+        raw = list(self.lexicon.scan(padded))
+        if self.lemmatizer is None and not any(v[1][0].kind == "trigger" for _e, v in raw):
+            return []  # most of the cost below is for articles with events
+        out: list[Mention] = []
+        count = padded.count
+        for end_index, (key_len, hits) in raw:
+            # the key is " w1 ... wn ": the words before it are the spaces before its start
+            first = count(" ", 0, end_index - key_len + 2) - 1
+            for hit in hits:
+                out.append(Mention(first, first + hit.n_words, hit))
+        if self.lemmatizer is not None:
+            out.extend(self._lemma_mentions(tokens, {i for m in out if m.hit.kind == "trigger"
+                                                     for i in range(m.start, m.end)}))
+        if doc.excluded:
+            spans = doc.excluded
+            out = [m for m in out if not any(s <= tokens[m.start].start < e for s, e in spans)]
+        return out
+
+    def _lemma_mentions(self, tokens: list[Token], covered: set[int]) -> list[Mention]:
+        """Triggers found by lemma (camel-tools) among words the automaton missed."""
+        table = _lemma_table()
+        out = []
+        lemmas = self.lemmatizer.lemmas  # type: ignore[union-attr]
+        for i, tok in enumerate(tokens):
+            if i in covered or not tok.norm or tok.norm[0] < "\u0621":
+                continue
+            for lemma in lemmas(tok.text):
+                entry = table.get(lemma)
+                if entry is not None:
+                    out.append(Mention(i, i + 1, Hit("trigger", entry, 1, "")))
+                    break
+        return out
+
+    # ------------------------------------------------------------------ one sentence
+    def _sentence_events(self, doc: Doc, article: RawArticle, sent: Sentence,
+                         ms: list[Mention]) -> list[Event]:
+        tokens = doc.tokens
+        cues: dict[str, list[Mention]] = {}
+        for m in ms:
+            if m.hit.kind == "cue":
+                cues.setdefault(m.hit.entry[2], []).append(m)
+        breaks = _clause_breaks(doc.text, tokens, sent, cues)
+        candidates = self._candidates(ms, cues, breaks)
+        if not candidates:
+            return []
+        actors = _actors(ms, tokens)
+        places = [m for m in ms if m.hit.kind == "place"]
+        published = article.published_at
+        quantities: dict[tuple[int, int], list[Quantity]] = {}
+        out: list[Event] = []
+        for cand in candidates:
+            negated = cand.entry is not _FAILED_TALKS and _negated(cand, cues, candidates, breaks)
+            etype = cand.entry.type
+            if negated and etype is PloverType.CONCEDE and _cue_before(cues, ("NEG",), cand.start, 2):
+                # "لن يخفف من مطالباته" is a refusal: REJECT, not a negated concession
+                etype, negated = PloverType.REJECT, False
+            modality, modal_factor = _modality(cand, cues, breaks)
+            source, target, actor_factor = _roles(cand, actors, breaks)
+            if etype is PloverType.ASSAULT and cand.mode in _WEAPON_MODES:
+                mode = _mode_from_cues(cand, cues, breaks, first=True) or cand.mode
+            elif etype is cand.entry.type:
+                mode = cand.mode or _mode_from_cues(cand, cues, breaks)
+            else:
+                mode = None
+            confidence = max(0.0, min(1.0, cand.weight * modal_factor * actor_factor))
+            if confidence < self.settings.min_confidence:
+                continue
+            t_start, t_end = _trigger_span(tokens, cand)
+            used = {(a.start, a.end) for a in (source, target) if a is not None}
+            out.append(Event(
+                event_id=event_id(article.id, sent.start, t_start, t_end, etype.value),
+                article_id=article.id,
+                type=etype,
+                mode=mode,
+                trigger=doc.text[t_start:t_end],
+                trigger_span=Span(start=t_start, end=t_end),
+                sentence=sent.text,
+                sentence_span=Span(start=sent.start, end=sent.end),
+                negated=negated,
+                modality=modality,
+                source=_actor_model(doc, source),
+                target=_actor_model(doc, target),
+                locations=_locations(doc, places, actors, used),
+                date=resolve_date(doc, sent, ms, published, near=cand.start),
+                quantities=_cached_quantities(quantities, doc, sent, ms, _clause(cand, sent, breaks)),
+                confidence=round(confidence, 3),
+            ))
+        return out
+
+    def _candidates(self, ms: list[Mention], cues: dict[str, list[Mention]],
+                    breaks: set[int]) -> list[Candidate]:
+        trig = [m for m in ms if m.hit.kind == "trigger"]
+        # longest match first; a trigger inside a longer one is dropped (شن < شن هجوما)
+        trig.sort(key=lambda m: (m.start, -(m.end - m.start), -m.hit.entry.weight))
+        kept: list[Mention] = []
+        for m in trig:
+            if any(k.start <= m.start and m.end <= k.end and (k.start, k.end) != (m.start, m.end)
+                   for k in kept):
+                continue
+            if any((k.start, k.end) == (m.start, m.end) for k in kept):
+                continue  # one reading per span: the first (heaviest) entry
+            entry: TriggerEntry = m.hit.entry
+            if entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
+                continue
+            kept.append(m)
+        # failed outcomes are not events: "فشل في التوصل إلى اتفاق" after talks
+        consult_seen = False
+        pruned: list[Mention] = []
+        for m in kept:
+            if m.hit.entry.type is PloverType.CONSULT:
+                consult_seen = True
+            elif consult_seen and (_cue_before(cues, ("FAIL", "WITHOUT"), m.start, 3)):
+                continue
+            pruned.append(m)
+        out: list[Candidate] = []
+        for m in pruned:
+            entry = m.hit.entry
+            prev = out[-1] if out else None
+            same = [c for c in out if c.entry.type is entry.type]
+            last = same[-1] if same else None
+            if (last is not None and m.start - last.end <= _MERGE_GAP
+                    and not any(last.end <= b <= m.start for b in breaks)
+                    and (prev is last or prev is None or prev.end <= last.end)
+                    and (entry.verbal != last.entry.verbal or entry.weight < _WEAK
+                         or last.weight < _WEAK or m.start - last.end <= 1)):
+                last.end = max(last.end, m.end)
+                last.weight = max(last.weight, entry.weight)
+                last.mode = last.mode or entry.mode
+                last.parts.append(m)
+                if entry.weight > last.entry.weight and entry.verbal == last.entry.verbal:
+                    last.entry = entry
+                continue
+            out.append(Candidate(m.start, m.end, entry, m.hit.clitic, entry.weight, entry.mode,
+                                 [m]))
+        # failed talks are also SANCTION (manual: "code failed negotiations" there), at the
+        # failure word: فشلت المحادثات، اجتماع ... والذي فشل في التوصل إلى اتفاق
+        talks = [c for c in out if c.entry.type is PloverType.CONSULT]
+        seen_fail: set[tuple[int, int]] = set()
+        for f in cues.get("FAIL", ()):
+            if (f.start, f.end) in seen_fail:
+                continue
+            seen_fail.add((f.start, f.end))
+            if any(c.start - 3 <= f.start < c.start or c.end <= f.start <= c.end + 14
+                   for c in talks):
+                out.append(Candidate(f.start, f.end, _FAILED_TALKS, f.hit.clitic, 0.8, None, [f]))
+        out.sort(key=lambda c: c.start)
+        # a weak reading (ضرب، أصاب، شن) next to a firm trigger of its type is the same event;
+        # deploying weapons (نشر) in the clause of an attack is the attack
+        types = {c.entry.type for c in out if c.weight >= _WEAK}
+        assault_clauses = [c for c in out if c.entry.type is PloverType.ASSAULT]
+        final = []
+        for c in out:
+            if c.weight < _WEAK and c.entry.type in types:
+                continue
+            if c.entry.type is PloverType.MOBILIZE and any(
+                    abs(a.start - c.start) <= 12 and not _crosses(breaks, min(a.start, c.start),
+                                                                  max(a.start, c.start))
+                    for a in assault_clauses):
+                continue
+            final.append(c)
+        return final
+
+
+# ---------------------------------------------------------------------- helpers
+#: Types whose unnamed participants are, in news prose, those of the story's other mentions.
+_INHERIT = frozenset({PloverType.ASSAULT, PloverType.CONSULT, PloverType.SANCTION})
+
+
+def _fill_actors(events: list[Event]) -> None:
+    """Give events without a source the participants of a neighbouring mention.
+
+    A failed-talks SANCTION takes the actors of the talks in its sentence; an attack or talks
+    mentioned again without actors ("أدى الهجوم إلى ...") take those of the nearest earlier
+    mention of the type (else the next one: a lead sentence often names them later).
+    """
+    for i, ev in enumerate(events):
+        if ev.source is not None or ev.type not in _INHERIT:
+            continue
+        want = PloverType.CONSULT if ev.type is PloverType.SANCTION else ev.type
+        same = [e for e in events if e.type is want and e.source is not None]
+        if ev.type is PloverType.SANCTION:
+            same = [e for e in same if e.sentence_span == ev.sentence_span] or same
+        before = [e for e in same if e.trigger_span.start < ev.trigger_span.start]
+        after = [e for e in same if e.trigger_span.start > ev.trigger_span.start]
+        donor = before[-1] if before else (after[0] if after else None)
+        if donor is None:
+            continue
+        events[i] = ev.model_copy(update={
+            "source": donor.source.model_copy(update={"span": None}) if donor.source else None,
+            "target": ev.target or (donor.target.model_copy(update={"span": None})
+                                    if donor.target else None),
+            "confidence": round(ev.confidence * 0.9, 3),
+        })
+
+
+def _cached_quantities(cache: dict[tuple[int, int], list[Quantity]], doc: Doc, sent: Sentence,
+                       ms: list[Mention], clause: tuple[int, int]) -> list[Quantity]:
+    if clause not in cache:
+        cache[clause] = find_quantities(doc, sent, ms, clause)
+    return list(cache[clause])
+
+
+def _clause(cand: Candidate, sent: Sentence, breaks: set[int]) -> tuple[int, int]:
+    """Token range ``[start, end)`` of the clause holding the trigger."""
+    lo = max((b for b in breaks if b <= cand.start), default=sent.first_token)
+    hi = min((b for b in breaks if b >= cand.end), default=sent.last_token)
+    return lo, hi
+
+
+def _near(ms: Sequence[Mention], start: int, end: int, window: int) -> bool:
+    return any(m.end >= start - window and m.start <= end + window for m in ms)
+
+
+def _cue_before(cues: dict[str, list[Mention]], kinds: tuple[str, ...], start: int,
+                window: int) -> bool:
+    return any(start - window <= m.end <= start for k in kinds for m in cues.get(k, ()))
+
+
+def _clause_breaks(text: str, tokens: list[Token], sent: Sentence,
+                   cues: dict[str, list[Mention]]) -> set[int]:
+    """Token indices that begin a new clause (after ، ; : or at حيث بينما ...)."""
+    out = {m.start for m in cues.get("BREAK", ())}
+    for m in _CLAUSE_PUNCT_RE.finditer(text, sent.start, sent.end):
+        i = bisect.bisect_left(tokens, m.start(), sent.first_token, sent.last_token,
+                               key=_token_start)
+        if sent.first_token < i < sent.last_token:
+            out.add(i)
+    return out
+
+
+def _token_start(t: Token) -> int:
+    return t.start
+
+
+def _crosses(breaks: set[int], a: int, b: int) -> bool:
+    """True when a clause boundary lies in ``(a, b]`` (token positions, a < b)."""
+    lo, hi = min(a, b), max(a, b)
+    return any(lo < x <= hi for x in breaks)
+
+
+def _negated(cand: Candidate, cues: dict[str, list[Mention]], cands: list[Candidate],
+             breaks: set[int]) -> bool:
+    # a particle right before the trigger: لم تلتق، لن يخفف، عدم التوصل
+    if _cue_before(cues, ("NEG",), cand.start, 2):
+        return True
+    # failure word just before its subject: فشلت المحادثات، مع فشل محادثات السلام
+    if _cue_before(cues, ("FAIL",), cand.start, 3):
+        return True
+    nxt = min((c.start for c in cands if c.start > cand.start and c.entry is not _FAILED_TALKS),
+              default=10**9)
+    for m in cues.get("FAIL", ()):
+        # المحادثات التي فشلت ... / اجتماع ... والذي فشل في التوصل
+        if cand.end <= m.start <= cand.end + 14 and m.start < nxt:
+            return True
+    for m in cues.get("WITHOUT", ()):
+        # انتهت المحادثات ... دون إحراز تقدم / دون التوصل إلى اتفاق
+        if cand.end <= m.start <= cand.end + 14 and _cue_after(cues, "OUTCOME", m.end, 2):
+            return True
+    return False
+
+
+def _cue_after(cues: dict[str, list[Mention]], kind: str, end: int, window: int) -> bool:
+    return any(end <= m.start <= end + window for m in cues.get(kind, ()))
+
+
+def _modality(cand: Candidate, cues: dict[str, list[Mention]],
+              breaks: set[int]) -> tuple[str, float]:
+    """``(modality, confidence factor)``."""
+    for kind, value, factor in (("DENY", "denied", 0.9), ("CLAIM", "claimed", 0.95)):
+        for m in cues.get(kind, ()):
+            if cand.start - 10 <= m.start < cand.start:
+                return value, factor
+    if "س" in cand.clitic and cand.entry.verbal:
+        return "planned", 0.95
+    for m in cues.get("PLAN", ()):
+        if cand.start - 4 <= m.end <= cand.start or cand.end <= m.start <= cand.end + 3:
+            return "planned", 0.95
+    if _cue_before(cues, ("HYPO",), cand.start, 1):
+        return "planned", 0.7
+    return "reported", 1.0
+
+
+def _mode_from_cues(cand: Candidate, cues: dict[str, list[Mention]],
+                    breaks: set[int], first: bool = False) -> str | None:
+    """The mode a cue near the trigger gives: the nearest, or with ``first`` the first
+    named in the clause (several weapons listed: the first one counts)."""
+    want = cand.entry.type.value + ":"
+    best: tuple[int, str] | None = None
+    for m in cues.get("MODE", ()):
+        value: str = m.hit.entry[3]
+        if not value.startswith(want):
+            continue
+        dist = m.start - cand.end if m.start >= cand.end else cand.start - m.end
+        if dist <= 8 and not _crosses(breaks, min(m.start, cand.start), max(m.start, cand.start)):
+            key = m.start if first else dist
+            if best is None or key < best[0]:
+                best = (key, value.split(":", 1)[1])
+    return best[1] if best else None
+
+
+def _trigger_span(tokens: list[Token], cand: Candidate) -> tuple[int, int]:
+    """Character span of a trigger without its conjunction/preposition proclitics."""
+    first = tokens[cand.start]
+    clitic = cand.clitic if cand.parts and cand.parts[0].start == cand.start else ""
+    strip = len(clitic) - len(clitic.lstrip(_SPAN_CLITICS))
+    if clitic.startswith("ل") and first.norm.startswith("لل"):
+        strip = 2  # ل + ال written لل: the span starts after لل (للتفجير -> تفجير)
+    start = first.start
+    if strip and first.text[:strip].translate(_NO_MARKS) == first.norm[:strip]:
+        start += strip
+    if strip and start >= first.end:
+        start = first.start
+    return start, tokens[cand.end - 1].end
+
+
+def _actors(ms: list[Mention], tokens: list[Token]) -> list[ActorMention]:
+    """Actor mentions of a sentence: longest match, sectors fused with their country."""
+    raw = sorted((m for m in ms if m.hit.kind == "actor"), key=lambda m: (m.start, -(m.end - m.start)))
+    chosen: list[Mention] = []
+    for m in raw:
+        if chosen and m.start < chosen[-1].end:
+            continue
+        chosen.append(m)
+    out: list[ActorMention] = []
+    pending_sector: tuple[Mention, str] | None = None
+    for m in chosen:
+        _form, kind, code, name = m.hit.entry
+        prev_tok = tokens[m.start - 1].norm if m.start > 0 else ""
+        oblique = m.hit.clitic.endswith(_OBLIQUE_CLITICS) or prev_tok in _OBLIQUE
+        if kind == "sector":
+            pending_sector = (m, code)
+            continue
+        sector = None
+        start = m.start
+        if pending_sector is not None and m.start - pending_sector[0].end <= 2:
+            sector = pending_sector[1]
+            start = pending_sector[0].start
+            p_prev = tokens[start - 1].norm if start > 0 else ""
+            oblique = pending_sector[0].hit.clitic.endswith(_OBLIQUE_CLITICS) or p_prev in _OBLIQUE
+        pending_sector = None
+        if " " not in code and sector and kind in ("country", "demonym", "plural"):
+            code = f"{code} {sector}"
+        last = out[-1] if out else None
+        if last is not None and m.start - last.end <= 2 and last.root == code.split()[0]:
+            # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor
+            last.end = m.end
+            if kind == "person":
+                last.name = name
+                last.code = code
+            continue
+        if (last is not None and m.start == last.end and m.hit.clitic.startswith("و")
+                and kind in ("demonym", "plural") and " " in last.code and " " not in code):
+            # coordination shares the sector: المسؤولين الأوكرانيين والأمريكيين
+            code = f"{code} {last.code.split()[1]}"
+        p_tok = tokens[start - 1].norm if start > 0 else ""
+        out.append(ActorMention(start, m.end, code, name, oblique,
+                                country=kind in ("country", "demonym", "plural"),
+                                locative=kind == "seat" and (p_tok in _LOCATIVE
+                                                             or m.hit.clitic.endswith("ب")),
+                                prev=p_tok))
+    return out
+
+
+def _roles(cand: Candidate, actors: list[ActorMention],
+           breaks: set[int]) -> tuple[ActorMention | None, ActorMention | None, float]:
+    """``(source, target, confidence factor)`` for a trigger."""
+    source: ActorMention | None = None
+    after = [a for a in actors if a.start >= cand.end and a.start - cand.end <= _TARGET_AHEAD
+             and not _crosses(breaks, cand.end - 1, a.start)]
+    inside = [a for a in actors if cand.start <= a.start and a.end <= cand.end]
+    before = [a for a in actors if a.end <= cand.start and cand.start - a.end <= _SUBJECT_BACK
+              and not _crosses(breaks, a.end - 1, cand.start) and not a.oblique]
+    after = [a for a in after if not a.locative]
+    between = next((a for a in after if a.start > 0 and a.start - cand.end <= 10
+                    and a is not after[-1] and _prev_is(a, "بين")), None)
+    if inside:
+        source = inside[0]
+    elif before and cand.start - before[-1].end <= 1:
+        source = before[-1]  # subject-verb order: القوات الروسية قصفت ...
+    elif between is not None and not before:
+        source = between  # محادثات ... بين المسؤولين الأوكرانيين والأمريكيين
+    elif cand.entry.verbal and after and after[0].start - cand.end <= 1 and not after[0].oblique:
+        source = after[0]  # verb-subject order: شنت روسيا ...
+    elif before:
+        source = before[-1]
+    elif after and after[0].start - cand.end <= 1 and not after[0].oblique:
+        source = after[0]  # noun + demonym / genitive: هجوم روسي، لهجوم موسكو
+    elif after and cand.entry.type is PloverType.CONSULT and after[0].start - cand.end <= 2:
+        source = after[0]  # محادثات بين X و Y
+    target = next((a for a in after if a is not source
+                   and (source is None or a.start >= source.end) and a.root != _root(source)),
+                  None)
+    factor = 1.0
+    if source is None:
+        factor *= 0.9
+    if target is None and source is not None and cand.entry.type is PloverType.ASSAULT:
+        # no explicit victim: the other country named in the sentence (مسؤولون أوكرانيون ...)
+        target = next((a for a in actors if a.root != source.root and a.country), None)
+    return source, target, factor
+
+
+def _prev_is(a: ActorMention, word: str) -> bool:
+    return a.prev == word
+
+
+def _root(actor: ActorMention | None) -> str | None:
+    return actor.root if actor is not None else None
+
+
+def _actor_model(doc: Doc, a: ActorMention | None) -> Actor | None:
+    if a is None:
+        return None
+    start, end = doc.tokens[a.start].start, doc.tokens[a.end - 1].end
+    return Actor(text=doc.text[start:end], name=a.name, code=a.code,
+                                 span=Span(start=start, end=end))
+
+
+def _locations(doc: Doc, places: list[Mention], actors: list[ActorMention],
+               used: set[tuple[int, int]]) -> list[Location]:
+    out: list[Location] = []
+    seen: set[str] = set()
+    tokens = doc.tokens
+    for m in places:
+        if any(s <= m.start < e for s, e in used):
+            continue
+        name, cc, lat, lon = m.hit.entry
+        if name in seen:
+            continue
+        seen.add(name)
+        start, end = tokens[m.start].start, tokens[m.end - 1].end
+        out.append(Location(name=name, text=doc.text[start:end], country_code=cc,
+                                            latitude=lat, longitude=lon,
+                                            span=Span(start=start, end=end)))
+    for a in actors:
+        # a country named after في is where it happened: في أوكرانيا
+        if not a.country or " " in a.code or (a.start, a.end) in used:
+            continue
+        prev = tokens[a.start - 1].norm if a.start > 0 else ""
+        if prev not in ("في", "داخل"):
+            continue
+        if a.name in seen:
+            continue
+        seen.add(a.name)
+        start, end = tokens[a.start].start, tokens[a.end - 1].end
+        out.append(Location(name=a.name, text=doc.text[start:end],
+                                            country_code=alpha2_of(a.code), latitude=None,
+                                            longitude=None,
+                                            span=Span(start=start, end=end)))
+    return out[:_MAX_LOCATIONS]
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> dict[str, TriggerEntry]:
+    """Single-word triggers by their lemma (the data file's citation form), normalized."""
+    from khabar.events.lexicon import load_triggers, norm_phrase
+
+    table: dict[str, TriggerEntry] = {}
+    triggers, _ = load_triggers()
+    for _words, hit in triggers:
+        entry: TriggerEntry = hit.entry
+        words = norm_phrase(entry.phrase)
+        if len(words) == 1 and entry.weight >= _WEAK:
+            table.setdefault(words[0], entry)
+    return table
+
+
+def get_extractor(settings: EventSettings) -> EventExtractor:
+    """The extractor for these settings, built once per distinct settings value.
+
+    Raises:
+        ModelDataMissingError: ``settings.use_camel_morphology`` is set but no
+            camel-tools morphology database is installed.
+    """
+    return _extractor_for(settings.model_dump_json())
+
+
+@lru_cache(maxsize=8)
+def _extractor_for(settings_json: str) -> EventExtractor:
+    settings = EventSettings.model_validate_json(settings_json)
+    lemmatizer = None
+    if settings.use_camel_morphology:
+        from khabar.events.camel import load_lemmatizer
+
+        lemmatizer = load_lemmatizer(settings.camel_db)
+    return EventExtractor(settings, lemmatizer=lemmatizer)

@@ -1,0 +1,400 @@
+"""Lexicons of the event extractor and the one automaton that finds them all.
+
+Every data file under ``khabar/events/data`` is a TSV a linguist edits: triggers,
+context cues, actors, places, units, number words, month and weekday names. Each
+entry is written in ordinary Arabic; at load time it is normalized with the
+shared :func:`~khabar.text.normalize.normalize_word` (so the data and the article
+meet in the same normal form) and inflected: verbs get their perfect and
+imperfect affixes and attached pronouns, nouns the article, plural/dual endings
+and possessives, and everything the proclitics و ف ب ل ك س. All inflected forms
+of all lexicons go into ONE Aho-Corasick automaton over the normalized token
+stream (``" norm1 norm2 ... "``), so an article is scanned once, whatever the
+number of lexicons.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import ahocorasick
+
+from khabar.errors import KhabarError
+from khabar.text.normalize import normalize_word
+from schemas.models import PloverType
+
+
+class LexiconError(KhabarError):
+    """A lexicon data file is malformed."""
+
+
+# --------------------------------------------------------------------------- inflection
+_PAST_SUFFIXES = ("", "ت", "وا", "ا", "تا", "ن", "نا", "تم")
+_IMPF_PREFIXES = ("ي", "ت", "ن", "ا")
+_IMPF_SUFFIXES = ("", "ون", "ان", "ين", "ن", "وا")
+_OBJECT_PRONOUNS = ("ه", "ها", "هم", "هما", "هن", "ك", "كم", "ني", "نا")
+_POSSESSIVES = ("ه", "ها", "هم", "هما", "نا", "كم")
+_VERB_PROCLITICS = ("", "و", "ف")
+_IMPF_PROCLITICS = ("", "و", "ف", "س", "وس", "فس", "ل", "ول", "فل")
+_NOUN_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل", "وك")
+_DEF_PROCLITICS = ("", "و", "ف", "ب", "ك", "وب", "فب", "وك")  # ل + ال is written لل
+
+
+def norm_phrase(text: str) -> tuple[str, ...]:
+    """Normalized words of a data-file phrase, as the shared pass would produce them."""
+    return tuple(w for w in (normalize_word(p) for p in text.split()) if w)
+
+
+def past_forms(stem: str, bare: bool = True) -> set[str]:
+    """Perfect-tense forms of a 3rd masc. sing. verb stem (normalized)."""
+    out: set[str] = set()
+    if stem.endswith(("ي", "ا")):  # defective verbs: التقى -> التقت التقوا التقيا
+        root = stem[:-1]
+        out.update({root + "ت", root + "وا", root + "تا", stem + "ا", stem + "ت"})
+        if stem.endswith("ي"):
+            out.update({stem + "ن", stem + "نا", stem + "تم"})
+        base = [stem, root + "ت"]
+    else:
+        out.update(stem + s for s in _PAST_SUFFIXES)
+        base = [stem, stem + "ت", stem + "و", stem + "نا"]
+    for b in base:
+        out.update(b + p for p in _OBJECT_PRONOUNS)
+    if bare:
+        out.add(stem)
+    else:
+        out.discard(stem)
+    return out
+
+
+def imperfect_forms(stem: str) -> set[str]:
+    """Imperfect forms (with person prefixes, without proclitics) of a stem such as قصف."""
+    out: set[str] = set()
+    for pre in _IMPF_PREFIXES:
+        w = pre + stem
+        if stem.endswith(("ي", "و")):
+            # defective: يلتقي يلتقيان يلتقون, and the jussive after لم: يلتق
+            out.update({w, w + "ان", pre + stem[:-1] + "ون", pre + stem[:-1]})
+        else:
+            out.update(w + s for s in _IMPF_SUFFIXES)
+        out.update(w + p for p in _OBJECT_PRONOUNS)
+    return out
+
+
+def noun_forms(noun: str) -> set[str]:
+    """Noun forms (without proclitics): definite, plural/dual, accusative, possessives."""
+    if noun.endswith("ه"):  # taa marbuta (normalized): غاره -> غارات غارتين غارتها
+        stem = noun[:-1]
+        plain = {noun, stem + "ات", stem + "تان", stem + "تين"}
+        owned = {stem + "ت" + p for p in _POSSESSIVES} | {stem + "ات" + p for p in _POSSESSIVES}
+    else:
+        plain = {noun, noun + "ا", noun + "ان", noun + "ين"}
+        owned = {noun + p for p in _POSSESSIVES}
+    definite = set() if noun.startswith("ال") else {"ال" + f for f in plain}
+    return plain | owned | definite
+
+
+def with_proclitics(form: str, verb: str | None = None) -> Iterator[tuple[str, str]]:
+    """``(clitic, clitic + form)`` for the proclitics that may precede ``form``.
+
+    Args:
+        form: A normalized word form.
+        verb: ``"past"``, ``"impf"`` or None for nouns and particles.
+    """
+    if verb == "past":
+        clitics: Iterable[str] = _VERB_PROCLITICS
+    elif verb == "impf":
+        clitics = _IMPF_PROCLITICS
+    elif form.startswith("ال"):
+        for c in _DEF_PROCLITICS:
+            yield c, c + form
+        for c in ("ل", "ول", "فل"):
+            yield c, c + "ل" + form[2:]
+        return
+    else:
+        clitics = _NOUN_PROCLITICS
+    for c in clitics:
+        yield c, c + form
+
+
+def inflect(word: str, cls: str) -> list[tuple[str, str, str]]:
+    """All surface forms of ``word`` (normalized) for an inflection class.
+
+    Returns:
+        ``(surface, proclitic, core)`` triples; ``core`` is the form without proclitics
+        (what ``!form`` lines in the data forbid).
+    """
+    if cls == "G":  # gazetteer name: only و ب ل ف (and لل for ال-names)
+        return [(s, c, word) for c, s in with_proclitics(word, None)
+                if c in ("", "و", "ب", "ل", "ف", "وب", "ول")]
+    cores: list[tuple[str, str | None]]
+    if cls == "V":
+        cores = [(f, "past") for f in past_forms(word)]
+    elif cls == "VX":
+        cores = [(f, "past") for f in past_forms(word, bare=False)]
+    elif cls == "I":
+        cores = [(f, "impf") for f in imperfect_forms(word)]
+    elif cls == "N":
+        cores = [(f, None) for f in noun_forms(word)]
+    elif cls == "X":
+        cores = [(word, None)]
+    else:
+        raise LexiconError(f"unknown inflection class {cls!r}")
+    out: list[tuple[str, str, str]] = []
+    for core, verb in cores:
+        if verb is None and cls == "X":
+            for c, s in with_proclitics(core, None):
+                if c in ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل") or c.endswith("ل"):
+                    out.append((s, c, core))
+        else:
+            out.extend((s, c, core) for c, s in with_proclitics(core, verb))
+    return out
+
+
+def _light_forms(word: str) -> set[str]:
+    """Forms of a non-initial word of a multi-word trigger: as written and with ال."""
+    if word.startswith("ال") or len(word) <= 2:
+        return {word}
+    return {word, "ال" + word}
+
+
+def phrase_forms(
+    phrase: str, cls: str, light: bool = True
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """Surface word sequences of a (possibly multi-word) data entry.
+
+    Args:
+        phrase: The entry as written; later words may list ``|`` alternatives.
+        cls: Inflection class of the first word (see ``triggers.tsv``).
+        light: Also match later words with the article ال (triggers); gazetteer names
+            match their later words exactly.
+
+    Returns:
+        ``(words, proclitic_of_first_word, core_of_first_word)``.
+    """
+    parts = phrase.split()
+    if not parts:
+        return []
+    first = norm_phrase(parts[0])
+    if not first:
+        return []
+    heads = inflect(first[0], cls)
+    if len(parts) == 1:
+        return [((s,), c, core) for s, c, core in heads]
+    # A multi-word head does not carry an object pronoun (شنوه هجوما is not Arabic).
+    heads = [h for h in heads if not h[2].endswith(_OBJECT_PRONOUNS) or h[2] == first[0]]
+    rest: list[set[str]] = []
+    for part in parts[1:]:
+        alts: set[str] = set()
+        for alt in part.split("|"):
+            w = norm_phrase(alt)
+            if w:
+                alts.update(_light_forms(w[0]) if light else {w[0]})
+        rest.append(alts)
+    out: list[tuple[tuple[str, ...], str, str]] = []
+    seqs: list[tuple[str, ...]] = [()]
+    for alts in rest:
+        seqs = [(*s, a) for s in seqs for a in sorted(alts)]
+    for s, c, core in heads:
+        out.extend(((s, *seq), c, core) for seq in seqs)
+    return out
+
+
+# --------------------------------------------------------------------------- data files
+def read_tsv(name: str, columns: int) -> list[list[str]]:
+    """Rows of a data TSV (``#`` comments and blank lines skipped), padded to ``columns``.
+
+    Raises:
+        LexiconError: the file is missing.
+    """
+    try:
+        text = resources.files("khabar.events").joinpath("data", name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LexiconError(f"lexicon {name} cannot be read: {exc}") from exc
+    return parse_tsv(text, columns)
+
+
+def parse_tsv(text: str, columns: int) -> list[list[str]]:
+    """Rows of TSV text (``#`` comments and blank lines skipped), padded to ``columns``."""
+    rows = []
+    for row in csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE):
+        if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
+            continue
+        cells = [c.strip() for c in row] + [""] * columns
+        rows.append(cells[:columns])
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerEntry:
+    """One trigger of the lexicon (all its inflected forms share it)."""
+
+    phrase: str
+    type: PloverType
+    mode: str | None
+    weight: float
+    needs: str | None
+    verbal: bool  # a verb (V/VX/I): its subject may follow it
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What one automaton key stands for. ``kind`` says which lexicon."""
+
+    kind: str  # trigger | cue | actor | place | unit | number | calendar
+    entry: Any
+    n_words: int
+    clitic: str = ""
+
+
+def load_triggers(text: str | None = None) -> tuple[list[tuple[tuple[str, ...], Hit]], set[str]]:
+    """Inflected trigger forms and the forbidden cores.
+
+    Args:
+        text: TSV text to use instead of the packaged ``triggers.tsv`` (tests).
+
+    Raises:
+        LexiconError: an unknown type or class, or a bad weight.
+    """
+    rows = parse_tsv(text, 6) if text is not None else read_tsv("triggers.tsv", 6)
+    forbidden = {normalize_word(r[0][1:]) for r in rows if r[0].startswith("!")}
+    out: list[tuple[tuple[str, ...], Hit]] = []
+    for phrase, cls, type_, mode, weight, needs in rows:
+        if phrase.startswith("!"):
+            continue
+        try:
+            entry = TriggerEntry(
+                phrase=phrase,
+                type=PloverType(type_),
+                mode=None if mode in ("", "-") else mode,
+                weight=float(weight or 0.5),
+                needs=None if needs in ("", "-") else needs,
+                verbal=cls in ("V", "VX", "I") or (cls == "X" and " " not in phrase),
+            )
+        except ValueError as exc:
+            raise LexiconError(f"triggers.tsv: bad line {phrase!r}: {exc}") from exc
+        for words, clitic, core in phrase_forms(phrase, cls):
+            if core in forbidden or words[0] in forbidden:
+                continue
+            out.append((words, Hit("trigger", entry, len(words), clitic)))
+    return out, forbidden
+
+
+def _simple(name: str, kind: str, cols: int, key_cls: int | None) -> list[tuple[tuple[str, ...], Hit]]:
+    """Forms of a lexicon whose first column is the phrase and ``key_cls`` the class column."""
+    out: list[tuple[tuple[str, ...], Hit]] = []
+    for row in read_tsv(name, cols):
+        cls = row[key_cls] if key_cls is not None else "X"
+        for words, clitic, _core in phrase_forms(row[0], cls or "X", light=False):
+            out.append((words, Hit(kind, tuple(row), len(words), clitic)))
+    return out
+
+
+def demonym_forms(base: str) -> set[str]:
+    """Masc./fem., sing./plural/dual forms of a nisba adjective (normalized ``روسي``)."""
+    forms = {base, base + "ه", base + "ون", base + "ين", base + "ان", base + "تان", base + "تين"}
+    forms.update({f"{base}ه", f"{base}ات"})
+    return forms | {"ال" + f for f in forms}
+
+
+def actor_forms() -> list[tuple[tuple[str, ...], Hit]]:
+    """Actor gazetteer forms: ``actors.tsv`` plus babel's Arabic country names."""
+    out: list[tuple[tuple[str, ...], Hit]] = []
+    rows = read_tsv("actors.tsv", 4)
+    seen: set[str] = set()
+    for form, kind, code, name in rows:
+        if kind == "demonym":
+            base = norm_phrase(form)
+            if not base:
+                continue
+            for f in demonym_forms(base[0]):
+                for s, c, _core in inflect(f, "G"):
+                    out.append(((s,), Hit("actor", (form, kind, code, name), 1, c)))
+            continue
+        words = norm_phrase(form)
+        if not words:
+            continue
+        seen.add(" ".join(words))
+        for w, c, _core in phrase_forms(" ".join(words), "G", light=False):
+            out.append((w, Hit("actor", (form, kind, code, name), len(w), c)))
+    for form, code, name in country_names():
+        words = norm_phrase(form)
+        if not words or " ".join(words) in seen:
+            continue
+        for w, c, _core in phrase_forms(" ".join(words), "G", light=False):
+            out.append((w, Hit("actor", (form, "country", code, name), len(w), c)))
+    return out
+
+
+@cache
+def country_names() -> list[tuple[str, str, str]]:
+    """``(arabic name, alpha-3, english name)`` of every ISO 3166 country, from babel/pycountry."""
+    import pycountry
+    from babel import Locale
+
+    territories = Locale("ar").territories
+    out = []
+    for country in pycountry.countries:
+        ar = territories.get(country.alpha_2)
+        if ar:
+            out.append((ar, country.alpha_3, country.name))
+    return out
+
+
+@cache
+def alpha2_of(alpha3: str) -> str | None:
+    """ISO alpha-2 of an alpha-3 country code (None for non-state codes)."""
+    import pycountry
+
+    c = pycountry.countries.get(alpha_3=alpha3)
+    return c.alpha_2 if c is not None else None
+
+
+# --------------------------------------------------------------------------- automaton
+@dataclass
+class Lexicon:
+    """All lexicons compiled into one automaton. Values are lists of :class:`Hit`."""
+
+    automaton: Any
+    size: int
+
+    def scan(self, padded: str) -> Iterator[tuple[int, tuple[int, list[Hit]]]]:
+        """``(end index, (key length, hits))`` of every key in ``padded`` (``" w1 w2 ... "``)."""
+        return self.automaton.iter(padded)
+
+
+def build_automaton(groups: Iterable[list[tuple[tuple[str, ...], Hit]]]) -> Lexicon:
+    """Compile ``(words, hit)`` lists into one automaton keyed by ``" w1 w2 "``."""
+    table: dict[str, list[Hit]] = {}
+    for group in groups:
+        for words, hit in group:
+            if not all(words):
+                continue
+            table.setdefault(" " + " ".join(words) + " ", []).append(hit)
+    automaton = ahocorasick.Automaton()
+    for key, hits in table.items():
+        # triggers first: the scanner only needs to look at the first hit to know
+        hits.sort(key=lambda h: h.kind != "trigger")
+        automaton.add_word(key, (len(key), hits))
+    automaton.make_automaton()
+    return Lexicon(automaton, len(table))
+
+
+@cache
+def get_lexicon() -> Lexicon:
+    """The packaged lexicons in one automaton (built once per process, on first use)."""
+    from khabar.events.places import place_forms
+
+    triggers, _forbidden = load_triggers()
+    return build_automaton([
+        triggers,
+        _simple("cues.tsv", "cue", 4, 1),
+        actor_forms(),
+        place_forms(),
+        _simple("units.tsv", "unit", 3, 1),
+        _simple("numbers.tsv", "number", 3, None),
+        _simple("calendar.tsv", "calendar", 3, None),
+    ])

@@ -1,0 +1,73 @@
+"""The evaluation's matching rule and its CLI entry point, on gold records built here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from khabar.eval.events import Item, evaluate, main, match, read_gold, root, to_items
+
+TEXT = "شنت روسيا هجوما على أوكرانيا. والتقى ماكرون زيلينسكي في باريس."
+
+
+def _gold(events: list[dict[str, object]], split: str = "dev") -> dict[str, object]:
+    return {"article_id": "g1", "split": split, "source": None, "published_at": None,
+            "text": TEXT, "events": events}
+
+
+def _ev(type_: str, trigger: str, source: str | None, target: str | None) -> dict[str, object]:
+    start = TEXT.index(trigger)
+    return {"type": type_, "mode": None, "trigger": trigger, "trigger_start": start,
+            "trigger_end": start + len(trigger), "source": source, "target": target,
+            "negated": False}
+
+
+def test_root() -> None:
+    assert root("UKR GOV") == "UKR" and root("NATO") == "NATO" and root(None) is None
+
+
+def test_match_overlap_then_sentence_one_to_one() -> None:
+    g = to_items([("ASSAULT", 0, 3, "RUS", "UKR"), ("ASSAULT", 4, 9, "RUS", "UKR")], TEXT)
+    p = to_items([("ASSAULT", 10, 15, "RUS MIL", "UKR")], TEXT)
+    assert match(g, p, actors=False) == 1  # same sentence, but only one prediction
+    assert match(g, p, actors=True) == 1  # RUS MIL ~ RUS on the root
+    other = to_items([("ASSAULT", TEXT.index("والتقى"), TEXT.index("والتقى") + 6, None, None)], TEXT)
+    assert match(g, other, actors=False) == 0  # another sentence, no overlap
+    assert match([Item("CONSULT", 0, 3, 0, None, None)], p, actors=False) == 0  # other type
+
+
+def test_null_gold_actor_needs_null_prediction() -> None:
+    g = to_items([("ASSAULT", 0, 3, None, None)], TEXT)
+    assert match(g, to_items([("ASSAULT", 0, 3, "RUS", None)], TEXT), actors=True) == 0
+    assert match(g, to_items([("ASSAULT", 0, 3, None, None)], TEXT), actors=True) == 1
+
+
+def test_evaluate_end_to_end_on_real_extractor() -> None:
+    rec = _gold([_ev("ASSAULT", "شنت", "RUS", "UKR"), _ev("CONSULT", "التقى", "FRA GOV", "UKR GOV"),
+                 _ev("PROTEST", "باريس", None, None)])
+    report = evaluate([rec])
+    assert report.by_type["ASSAULT"].tp == 1 and report.by_type["CONSULT"].tp == 1
+    assert report.by_type["PROTEST"].recall == 0.0
+    assert report.overall.gold == 3
+    assert report.overall.recall == pytest.approx(2 / 3)
+    assert report.overall_actors.tp <= report.overall.tp
+
+
+def test_main_prints_and_filters_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "gold.jsonl"
+    lines = [json.dumps(_gold([_ev("ASSAULT", "شنت", "RUS", "UKR")], "dev"), ensure_ascii=False),
+             json.dumps(_gold([], "test"), ensure_ascii=False)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert len(read_gold(path, "test")) == 1
+    assert main(path, "dev") == 0
+    out = capsys.readouterr().out
+    assert "ASSAULT" in out and "OVERALL" in out and "articles: 1" in out
+
+
+def test_main_reports_bad_gold(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    assert main(bad) == 2
+    assert main(tmp_path / "missing.jsonl") == 2

@@ -1,0 +1,93 @@
+"""Trigger lexicon: inflection, clitics, forbidden forms and the one-pass automaton."""
+
+from __future__ import annotations
+
+from khabar.events.lexicon import (
+    build_automaton,
+    get_lexicon,
+    imperfect_forms,
+    load_triggers,
+    noun_forms,
+    parse_tsv,
+    past_forms,
+)
+from khabar.text.normalize import normalize_word
+from schemas.models import PloverType
+
+TINY = """# a comment line
+قصف\tV\tASSAULT\tshelling/artillery\t0.9\t-
+قصف\tI\tASSAULT\tshelling/artillery\t0.9\t-
+غارة\tN\tASSAULT\taerial weapons\t0.95\t-
+شن هجوما|غارات\tV\tASSAULT\t-\t0.95\t-
+طالب\tVX\tREQUEST\t-\t0.8\t-
+!طالبه
+"""
+
+
+def _trigger_table() -> dict[str, list[str]]:
+    triggers, _ = load_triggers(TINY)
+    table: dict[str, list[str]] = {}
+    for words, hit in triggers:
+        table.setdefault(" ".join(words), []).append(hit.entry.type.value)
+    return table
+
+
+def test_parse_tsv_skips_comments_and_pads() -> None:
+    rows = parse_tsv("# c\n\nا\tب\n", 3)
+    assert rows == [["ا", "ب", ""]]
+
+
+def test_perfect_verb_inflections_and_clitics() -> None:
+    table = _trigger_table()
+    for form in ("قصف", "قصفت", "قصفوا", "وقصفت", "فقصفوا", "قصفها", "قصفتهم"):
+        assert normalize_word(form) in table, form
+
+
+def test_imperfect_prefixes_future_and_suffixes() -> None:
+    table = _trigger_table()
+    for form in ("يقصف", "تقصف", "نقصف", "يقصفون", "سيقصف", "وسيقصفون", "ستقصف"):
+        assert normalize_word(form) in table, form
+    assert "قصف" not in imperfect_forms("قصف")  # the bare stem is the perfect's business
+
+
+def test_noun_forms_article_plural_dual_possessive() -> None:
+    table = _trigger_table()
+    for form in ("غارة", "الغارة", "غارات", "الغارات", "غاراتها", "غارتين", "بغارة", "والغارات",
+                 "للغارات"):
+        assert normalize_word(form) in table, form
+    assert "غارات" in noun_forms("غاره")
+
+
+def test_multiword_trigger_with_alternatives() -> None:
+    table = _trigger_table()
+    assert "شنت غارات" in table
+    assert "وشنوا هجوما" in table
+    assert "شنت الغارات" in table
+
+
+def test_vx_and_forbidden_forms() -> None:
+    table = _trigger_table()
+    assert "طالب" not in table  # "student": VX leaves the bare stem out
+    assert "طالبت" in table and "وطالبوا" in table
+    assert "طالبه" not in table  # forbidden by "!طالبه"
+
+
+def test_defective_verb_forms() -> None:
+    forms = past_forms(normalize_word("التقى"))
+    assert {"التقي", "التقت", "التقوا", "التقيا"} <= forms
+
+
+def test_one_automaton_finds_multiword_and_single_triggers() -> None:
+    triggers, _ = load_triggers(TINY)
+    lex = build_automaton([triggers])
+    text = " " + " ".join(normalize_word(w) for w in ["وشنت", "روسيا", "غارات", "ثم", "شنت", "غارات"]) + " "
+    found = [(end, hit.entry.phrase) for end, (_n, hits) in lex.scan(text) for hit in hits]
+    multi = [end for end, phrase in found if phrase.startswith("شن")]
+    assert multi == [len(text) - 1]  # "شنت غارات" at the end; "وشنت روسيا" is not the trigger
+    assert sum(phrase == "غارة" for _e, phrase in found) == 2  # both غارات, in the same scan
+
+
+def test_packaged_lexicon_covers_all_16_types() -> None:
+    triggers, _ = load_triggers()
+    assert {hit.entry.type for _w, hit in triggers} == set(PloverType)
+    assert get_lexicon().size > 10_000

@@ -1,0 +1,166 @@
+"""Scale-out and failover on the real broker (issue 7; marked slow, run by ``make test``).
+
+* 3 workers on 6 partitions give the same verdicts as 1 worker (set equality).
+* A worker killed with SIGKILL mid-stream loses nothing; repeats keep their keys.
+* A worker stopped with SIGTERM mid-stream (a rebalance with the dedup table) loses
+  nothing: the regression test for the Faust recovery bug fixed in
+  :mod:`streams.faust_fixes`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from khabar.corpus import iter_corpus
+from streams.replay import Collected, replay_records
+from tests.support.stack import Stack, Worker, accounted_ids
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+N_ARTICLES = 3000
+PARTITIONS = 6
+PIPELINE: list[str] = []  # TEMP
+GRACE = 3.0  # seconds of event time the sequencer waits for stragglers
+
+
+@pytest.fixture(scope="module")
+def records() -> list[tuple[str, bytes]]:
+    """3,000 SaudiNewsNet articles spread over the whole corpus (every 10th), replayed twice."""
+    articles = [a for i, a in enumerate(iter_corpus()) if i % 10 == 0][:N_ARTICLES]
+    return list(replay_records(articles, loops=2))  # type: ignore[arg-type]
+
+
+def _gauge_sum(worker: Worker, name: str, **labels: str) -> float:
+    try:
+        text = httpx.get(worker.metrics_url, timeout=3).text
+    except httpx.HTTPError:
+        return 0.0
+    return sum(s.value for fam in text_string_to_metric_families(text) for s in fam.samples
+               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+
+
+def _wait_for_stable_group(stack: Stack, workers: list[Worker], timeout: float = 90.0) -> None:
+    """Until every raw partition is assigned to exactly one live worker, twice in a row."""
+    raw = stack.settings.topics.raw
+    deadline = time.monotonic() + timeout
+    stable = 0
+    while time.monotonic() < deadline:
+        total = sum(_gauge_sum(w, "khabar_assigned_partitions", topic=raw) for w in workers)
+        each = [_gauge_sum(w, "khabar_assigned_partitions", topic=raw) for w in workers]
+        stable = stable + 1 if total == stack.settings.partitions and all(each) else 0
+        if stable >= 3:
+            return
+        time.sleep(1.0)
+    raise AssertionError(f"consumer group never settled\n{stack.logs()}")
+
+
+@dataclass
+class Outcome:
+    enriched: set[str]
+    duplicates: set[tuple[str, str]]
+    events: set[str]
+    collected: Collected
+
+
+def _outcome(stack: Stack, ids: set[str]) -> Outcome:
+    t = stack.settings.topics
+    try:
+        c = stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=400)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}\n{stack.logs()}") from exc
+    return Outcome(
+        enriched=c.ids(t.enriched),
+        duplicates={(r["id"], r["duplicate_of"]) for r in c.of(t.duplicates)},
+        events={e["event_id"] for r in c.of(t.enriched) for e in r["events"]},
+        collected=c,
+    )
+
+
+def _run(make_stack: Callable[..., Stack], records: list[tuple[str, bytes]], n_workers: int,
+         disrupt: Callable[[Stack], None] | None = None) -> Outcome:
+    stack = make_stack(partitions=PARTITIONS, pipeline=PIPELINE)
+    stack.settings.dedup.reorder_grace_seconds = GRACE
+    # the replay sends the same 2015 articles twice: keep all of them in the index
+    stack.settings.dedup.retention_days = 3650
+    workers = [stack.start_worker() for _ in range(n_workers)]
+    _wait_for_stable_group(stack, workers)
+    producer = threading.Thread(target=stack.produce, args=(records,), kwargs={"rate": 1500.0})
+    producer.start()
+    if disrupt is not None:
+        time.sleep(2.0)  # mid-stream
+        disrupt(stack)
+    producer.join()
+    return _outcome(stack, {k for k, _ in records})
+
+
+def _accounted(out: Outcome) -> set[str]:
+    dead = {str(r.get("article_id")) for name in out.collected.records if name.endswith("deadletter")
+            for r in out.collected.of(name)}
+    return out.enriched | {i for i, _ in out.duplicates} | dead
+
+
+def _same_key_same_record(c: Collected, topic: str, key: str) -> None:
+    """At-least-once repeats must be the same record under the same key."""
+    seen: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for r in c.of(topic):
+        seen[str(r[key])].append({k: v for k, v in r.items() if k not in {"processed_at"}})
+    for k, versions in seen.items():
+        assert all(v == versions[0] for v in versions), f"{topic}: key {k} repeated with different content"
+
+
+def test_three_workers_give_the_same_verdicts_as_one(make_stack: Callable[..., Stack],
+                                                     records: list[tuple[str, bytes]]) -> None:
+    one = _run(make_stack, records, 1)
+    three = _run(make_stack, records, 3)
+    assert len(one.enriched) > N_ARTICLES * 0.5
+    assert len(one.duplicates) >= N_ARTICLES  # the second pass is all copies
+    assert three.enriched == one.enriched
+    assert three.duplicates == one.duplicates
+    assert three.events == one.events
+
+
+def _owner_of_sequencer(stack: Stack) -> Worker:
+    dedup = stack.settings.topics.dedup
+    for w in stack.workers:
+        if w.proc.poll() is None and _gauge_sum(w, "khabar_assigned_partitions", topic=dedup) > 0:
+            return w
+    return stack.workers[0]
+
+
+def test_sigkill_mid_stream_loses_nothing(make_stack: Callable[..., Stack], records: list[tuple[str, bytes]]) -> None:
+    def kill_and_restart(stack: Stack) -> None:
+        victim = _owner_of_sequencer(stack)
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait(10)
+        stack.start_worker()
+
+    out = _run(make_stack, records, 3, disrupt=kill_and_restart)
+    c = out.collected
+    assert {k for k, _ in records} <= _accounted(out)
+    for name in c.records:
+        if name.endswith("articles.enriched") or name.endswith("articles.duplicates"):
+            _same_key_same_record(c, name, "id")
+        elif name.endswith(".events"):
+            _same_key_same_record(c, name, "event_id")
+
+
+def test_sigterm_rebalance_with_the_dedup_table_loses_nothing(make_stack: Callable[..., Stack],
+                                                               records: list[tuple[str, bytes]]) -> None:
+    subset = records[:2000]
+
+    def stop_one(stack: Stack) -> None:
+        victim = _owner_of_sequencer(stack)
+        victim.proc.send_signal(signal.SIGTERM)
+        victim.proc.wait(30)
+
+    out = _run(make_stack, subset, 2, disrupt=stop_one)
+    assert {k for k, _ in subset} <= _accounted(out)
