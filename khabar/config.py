@@ -9,6 +9,7 @@ value stops the process at start, not at the first article.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -47,14 +48,29 @@ class DedupSettings(BaseModel):
     threshold: Fraction = 0.7
     """Verified Jaccard similarity (word shingles) at or above which a text is a near copy."""
     shingle_size: int = Field(5, ge=1, le=10)
-    num_perm: int = Field(128, ge=16, le=1024)
-    bands: int = Field(64, ge=1)
-    """LSH bands (rows = num_perm / bands). 64 bands of 2 rows: candidate recall
-    1-(1-J**2)**64 is above 0.9999 at J=0.7 and 0.998 at the story threshold 0.3."""
+    num_perm: int = Field(40, ge=2, le=1024)
+    """MinHash values per article: ``bands * band_rows`` for near copies, then ``story_bands``."""
+    bands: int = Field(16, ge=1)
+    """LSH bands for near copies. 16 bands of 2 rows: candidate recall 1-(1-J**2)**16 is
+    0.99998 at J=0.7 (measured: 1.0 over the whole corpus, ``eval/dedup/README.md``)."""
+    band_rows: int = Field(2, ge=1)
+    story_bands: int = Field(8, ge=0)
+    """Extra one-row bands that find story candidates: with the near bands, candidate
+    recall 1-(1-J**2)**16 * (1-J)**8 is 0.987 at the story threshold 0.3."""
+    story_bucket_cap: int = Field(64, ge=1)
+    """A one-row story bucket holding more articles than this (a boilerplate shingle
+    that is the minimum of many texts) gives no candidates: bounds the verification work."""
     min_tokens: int = Field(25, ge=1)
     """Texts with fewer content tokens are matched exactly, never as near copies."""
     story_threshold: Fraction = 0.3
     """Looser similarity that groups articles into one ``story_id``."""
+    story_guard: bool = False
+    """Block story links between template variants (texts that differ only in names,
+    places and numbers); see :mod:`khabar.dedup.slots` and ``eval/dedup/README.md``."""
+    story_guard_min_overlap: Fraction = 0.6
+    """The guard applies only when the two texts share at least this Jaccard of distinct words."""
+    story_guard_slot_share: Fraction = 0.5
+    """... and at least this share of the words they do not share fill slots."""
     retention_days: float = Field(7.0, gt=0)
     """Articles older than this (by ``published_at``) leave the index."""
     reorder_grace_seconds: float = Field(1.0, ge=0)
@@ -65,8 +81,9 @@ class DedupSettings(BaseModel):
 
     @model_validator(mode="after")
     def _bands_divide_perms(self) -> DedupSettings:
-        if self.num_perm % self.bands:
-            raise ValueError(f"dedup.bands ({self.bands}) must divide dedup.num_perm ({self.num_perm})")
+        if self.bands * self.band_rows + self.story_bands > self.num_perm:
+            raise ValueError(f"dedup.bands * dedup.band_rows + dedup.story_bands exceeds "
+                             f"dedup.num_perm ({self.num_perm})")
         if self.story_threshold > self.threshold:
             raise ValueError("dedup.story_threshold must not exceed dedup.threshold")
         return self
@@ -174,10 +191,30 @@ class Settings(BaseSettings):
             raise ValueError("pipeline lists a component twice")
         return value
 
+    @model_validator(mode="after")
+    def _no_unknown_variables(self) -> Settings:
+        # pydantic-settings ignores KHABAR_* names it does not know: a typo such as
+        # KHABAR_PARTITION=8 would silently run with the default. Refuse instead.
+        unknown = [name for name in os.environ if name.upper().startswith("KHABAR_")
+                   and not _known_variable(name[len("KHABAR_"):].lower().split("__"), type(self))]
+        if unknown:
+            raise ValueError(f"unknown setting(s) {sorted(unknown)}; see khabar/config.py")
+        return self
+
     def fingerprint(self) -> str:
         """Short hash of the settings that change verdicts (for the worker-info metric)."""
         relevant = self.model_dump_json(include={"dedup", "language", "events", "pipeline", "partitions"})
         return hashlib.sha256(relevant.encode()).hexdigest()[:12]
+
+
+def _known_variable(path: list[str], model: type[BaseModel]) -> bool:
+    field = model.model_fields.get(path[0])
+    if field is None:
+        return False
+    if len(path) == 1:
+        return True
+    nested = field.annotation
+    return isinstance(nested, type) and issubclass(nested, BaseModel) and _known_variable(path[1:], nested)
 
 
 @lru_cache(maxsize=1)

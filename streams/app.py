@@ -256,7 +256,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
 
     @app.agent(dedup_topic, name="khabar.sequence")
     async def sequence_agent(stream: faust.StreamT[bytes]) -> None:
-        manual = stream.noack()  # acked only once decided: a crash redelivers what was queued
+        # acked only once decided: a crash redelivers what was queued
+        manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
             try:
                 env = _decode_probe_envelope(event.value)
@@ -275,19 +276,19 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         if len(sequencer):
             await decide_ready()
 
-    @table.on_recover  # type: ignore[arg-type]
+    @table.on_recover
     async def rebuild_index() -> None:
         # The changelog holds one entry per article; the LSH index is rebuilt in memory.
         sequencer.rebuild((bytes(k).decode(), v) for k, v in table.items())
         observe_state()
         log.info("dedup_index_recovered", entries=len(sequencer.index))
 
-    @app.on_partitions_revoked.connect  # type: ignore[misc]
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def drop_pending(app_: Any, revoked: set[TP], **_: Any) -> None:
         if dedup_tp in revoked:
             log.info("sequencer_revoked", dropped=sequencer.revoke())
 
-    @app.on_partitions_assigned.connect  # type: ignore[misc]
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assigned(app_: Any, assigned: set[TP], **_: Any) -> None:
         for name in (t.raw, t.dedup, t.unique):
             metrics.assigned_partitions.labels(topic=name).set(sum(1 for tp in assigned if tp.topic == name))
@@ -319,8 +320,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     async def report_lag() -> None:
         consumer = app.consumer
         for tp in consumer.assignment():
-            if tp.topic.endswith("-changelog"):
-                continue
+            if tp.topic.endswith("-changelog") or "__assignor-__leader" in tp.topic:
+                continue  # Faust internals, not khabar's data topics
             position = await consumer.position(tp)
             highwater = consumer.highwater(tp)
             if position is not None and highwater is not None:

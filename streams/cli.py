@@ -122,7 +122,7 @@ def replay(
                 records.extend((None, line) for line in p.read_bytes().splitlines() if line.strip())
         else:
             articles = list(iter_sources(paths))
-            records = list(replay_records(articles, loops=loop, limit=limit))  # type: ignore[arg-type]
+            records = list(replay_records(articles, loops=loop, limit=limit))
     except (KhabarError, OSError) as exc:
         raise _fail(exc) from None
     with Progress(console=err, transient=False) as progress:
@@ -188,6 +188,18 @@ def top(
     from streams.top import run_top
 
     raise typer.Exit(run_top(url, interval=interval, once=once))
+
+
+@app.command()
+def snapshot(
+    prometheus: Annotated[str, typer.Option(help="Prometheus base URL")] = "http://127.0.0.1:9090",
+    out: Annotated[Path, typer.Option(help="PNG to write")] = Path("docs/dashboard.png"),
+    minutes: Annotated[float, typer.Option(help="Time range to draw")] = 15.0,
+) -> None:
+    """Draw the dashboard's main figures from Prometheus into a PNG (for places without Grafana)."""
+    from streams.snapshot import render_snapshot
+
+    print(render_snapshot(prometheus, out, minutes))
 
 
 @app.command()

@@ -26,41 +26,50 @@ from faust.tables.recovery import Recovery
 _PATCHED_FLAG = "_khabar_seek_before_resume"
 
 
+async def seek_before_resume(consumer: Any, body: Callable[[], Awaitable[None]]) -> None:
+    """Run ``body`` with ``consumer.resume_partitions`` held back until ``perform_seek`` is done.
+
+    Args:
+        consumer: The Faust consumer (its two methods are shadowed on the instance
+            while ``body`` runs, then restored).
+        body: Faust's ``on_recovery_completed``, which resumes before it seeks.
+    """
+    held: list[set[Any]] = []
+    real_resume = consumer.resume_partitions
+    real_seek = consumer.perform_seek
+
+    def hold_resume(partitions: Iterable[Any]) -> None:
+        held.append(set(partitions))
+
+    def release_held() -> None:
+        while held:
+            real_resume(held.pop(0))
+
+    async def seek_then_resume() -> None:
+        try:
+            await real_seek()
+        finally:
+            release_held()
+
+    consumer.resume_partitions = hold_resume
+    consumer.perform_seek = seek_then_resume
+    try:
+        await body()
+    finally:
+        # the instance attributes shadowed the methods; deleting them restores the originals
+        del consumer.resume_partitions
+        del consumer.perform_seek
+        release_held()
+
+
 def apply() -> None:
-    """Install the fix (idempotent)."""
+    """Install the fix on faust's ``Recovery`` (idempotent)."""
     if getattr(Recovery.on_recovery_completed, _PATCHED_FLAG, False):
         return
     original: Callable[..., Awaitable[None]] = Recovery.on_recovery_completed
 
     async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
-        consumer: Any = self.app.consumer
-        held: list[Iterable[Any]] = []
-        real_resume = consumer.resume_partitions
-        real_seek = consumer.perform_seek
-
-        def hold_resume(partitions: Iterable[Any]) -> None:
-            held.append(set(partitions))
-
-        def release_held() -> None:
-            for partitions in held:
-                real_resume(partitions)
-            held.clear()
-
-        async def seek_then_resume() -> None:
-            try:
-                await real_seek()
-            finally:
-                release_held()
-
-        consumer.resume_partitions = hold_resume
-        consumer.perform_seek = seek_then_resume
-        try:
-            await original(self, generation_id)
-        finally:
-            # instance attributes shadowed the methods; deleting restores them
-            del consumer.resume_partitions
-            del consumer.perform_seek
-            release_held()
+        await seek_before_resume(self.app.consumer, lambda: original(self, generation_id))
 
     setattr(on_recovery_completed, _PATCHED_FLAG, True)
     Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]

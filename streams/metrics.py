@@ -30,7 +30,7 @@ LANGUAGE_CODES = ("ar", "en", "fr", "fa", "ur", "tr", "he", "und", "other")
 STATE_STORES = ("dedup_index",)
 
 # Latency of a streaming pipeline spans milliseconds (one hop) to minutes (a backlog).
-_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 5, 7.5, 10, 15, 30, 60, 120, 300, 600)
 _STAGE_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1)
 
 

@@ -28,7 +28,7 @@ class Outbox(Protocol):
 class KafkaOutbox:
     """Sends to Faust topics and persists entries in the ``dedup_index`` table."""
 
-    def __init__(self, topics: dict[str, faust.TopicT], table: MutableMapping[str, Any]) -> None:
+    def __init__(self, topics: dict[str, faust.TopicT], table: MutableMapping[bytes, Any]) -> None:
         self.topics = topics
         self.table = table
 

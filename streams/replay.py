@@ -104,7 +104,7 @@ async def collect(broker_url: str, topics: Sequence[str], done: Callable[[Collec
     await consumer.start()
     out = Collected({t: [] for t in topics})
     try:
-        tps = []
+        tps: list[TopicPartition] = []
         for topic in topics:
             parts = consumer.partitions_for_topic(topic)
             if not parts:

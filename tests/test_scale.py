@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 N_ARTICLES = 3000
 PARTITIONS = 6
-PIPELINE: list[str] = []  # TEMP
-GRACE = 3.0  # seconds of event time the sequencer waits for stragglers
+PIPELINE = ["language", "events"]
+GRACE = 5.0  # seconds without input before the sequencer releases all it holds
 
 
 @pytest.fixture(scope="module")

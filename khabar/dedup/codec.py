@@ -44,6 +44,11 @@ class Writer:
         self.pack("I", values.size)
         self._parts.append(values.astype("<u4", copy=False).tobytes())
 
+    def u16_array(self, values: npt.NDArray[np.uint16]) -> None:
+        """A uint16 array with its length."""
+        self.pack("I", values.size)
+        self._parts.append(values.astype("<u2", copy=False).tobytes())
+
     def getvalue(self) -> bytes:
         return b"".join(self._parts)
 
@@ -86,6 +91,16 @@ class Reader:
         if end > len(self._data):
             raise CorruptEntryError("truncated array")
         arr = np.frombuffer(self._data, dtype="<u4", count=n, offset=self._pos).astype(np.uint32)
+        self._pos = end
+        return arr
+
+    def u16_array(self) -> npt.NDArray[np.uint16]:
+        (n,) = self.unpack("I")
+        assert isinstance(n, int)
+        end = self._pos + 2 * n
+        if end > len(self._data):
+            raise CorruptEntryError("truncated array")
+        arr = np.frombuffer(self._data, dtype="<u2", count=n, offset=self._pos).astype(np.uint16)
         self._pos = end
         return arr
 

@@ -17,18 +17,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from khabar.config import DedupSettings
 from khabar.dedup.codec import CorruptEntryError, Reader, Writer
-from khabar.dedup.minhash import U32, band_keys, jaccard, signature
+from khabar.dedup.minhash import U16, U32, band_keys, jaccard, signature
 from khabar.dedup.probe import Probe
 
 Kind = Literal["unique", "exact", "url", "near"]
 _KINDS: tuple[Kind, ...] = ("unique", "exact", "url", "near")
-_ENTRY_MAGIC = b"KE\x01"
+_ENTRY_MAGIC = b"KE\x02"  # v2: span-hashed shingles, story-guard sketch
 _DAY = 86_400.0
+_EMPTY16 = np.empty(0, dtype=np.uint16)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """What the index decided about one article.
 
@@ -53,6 +57,8 @@ class _Entry(NamedTuple):
     url_key: str | None
     n_tokens: int
     shingles: U32 | None  # None when the article is not a near-copy candidate
+    words: U16 | None  # story-guard sketch (None when the guard is off or no shingles)
+    slots: U16 | None
 
 
 def _encode(entry: _Entry) -> bytes:
@@ -68,6 +74,10 @@ def _encode(entry: _Entry) -> bytes:
     w.pack("B", entry.shingles is not None)
     if entry.shingles is not None:
         w.u32_array(entry.shingles)
+    w.pack("B", entry.words is not None)
+    if entry.words is not None:
+        w.u16_array(entry.words)
+        w.u16_array(entry.slots if entry.slots is not None else _EMPTY16)
     return w.getvalue()
 
 
@@ -79,13 +89,17 @@ def _decode(data: bytes) -> _Entry:
     dup, story, chash, ukey = r.text(), r.text(), r.text(), r.text()
     (has_shingles,) = r.unpack("B")
     shingles = r.u32_array() if has_shingles else None
+    (has_words,) = r.unpack("B")
+    words = slots = None
+    if has_words:
+        words, slots = r.u16_array(), r.u16_array()
     r.done()
     assert isinstance(kind_i, int) and isinstance(seq, int) and isinstance(n_tokens, int)
     assert isinstance(timestamp, float) and isinstance(similarity, float)
     if kind_i >= len(_KINDS) or story is None or chash is None:
         raise CorruptEntryError("index entry with bad kind, story or hash")
     verdict = Verdict(_KINDS[kind_i], dup, similarity, story)
-    return _Entry(seq, timestamp, verdict, chash, ukey, n_tokens, shingles)
+    return _Entry(seq, timestamp, verdict, chash, ukey, n_tokens, shingles, words, slots)
 
 
 def _add(table: dict[int, str | list[str]], key: int, article_id: str) -> None:
@@ -117,6 +131,47 @@ def _remove(table: dict[int, str | list[str]], key: int, article_id: str) -> Non
         del table[key]
 
 
+def _members(a: U16, b: U16) -> npt.NDArray[np.bool_]:
+    """For each value of sorted unique ``a``: is it in sorted unique ``b``?"""
+    if b.size == 0:
+        return np.zeros(a.size, dtype=bool)
+    pos = np.searchsorted(b, a)
+    np.minimum(pos, b.size - 1, out=pos)
+    return np.asarray(b[pos] == a)
+
+
+def template_variants(words_a: U16, slots_a: U16, words_b: U16, slots_b: U16,
+                      min_overlap: float, slot_share: float) -> bool:
+    """Whether two texts look like one template with names, places or numbers swapped.
+
+    True when (1) their distinct words overlap with Jaccard >= ``min_overlap`` (they
+    share a template), (2) each side has words the other lacks (a substitution, not
+    an addition), with at least one slot filler on each side, and (3) slot fillers
+    make up at least ``slot_share`` of all the words they do not share.
+
+    Args:
+        words_a, slots_a: Sketch of one text (:func:`khabar.dedup.slots.sketch`).
+        words_b, slots_b: Sketch of the other.
+        min_overlap: Word-set Jaccard the two texts must reach.
+        slot_share: Share of slot fillers among the differing words.
+    """
+    if words_a.size == 0 or words_b.size == 0:
+        return False
+    in_b = _members(words_a, words_b)
+    common = int(np.count_nonzero(in_b))
+    if common / (words_a.size + words_b.size - common) < min_overlap:
+        return False
+    only_a = words_a[~in_b]
+    only_b = words_b[~_members(words_b, words_a)]
+    if only_a.size == 0 or only_b.size == 0:
+        return False
+    slot_a = int(np.count_nonzero(_members(only_a, slots_a)))
+    slot_b = int(np.count_nonzero(_members(only_b, slots_b)))
+    if slot_a == 0 or slot_b == 0:
+        return False
+    return (slot_a + slot_b) / (only_a.size + only_b.size) >= slot_share
+
+
 class DedupIndex:
     """Exact, URL and near-copy index with story grouping, in arrival order.
 
@@ -129,12 +184,16 @@ class DedupIndex:
         self._entries: dict[str, _Entry] = {}
         self._by_hash: dict[str, str] = {}
         self._by_url: dict[str, str] = {}
-        # One LSH table serves near copies and stories: with the default 64 bands
-        # of 2 rows, candidate recall is 1-(1-0.7**2)**64 > 0.9999 at the near
-        # threshold and 1-(1-0.3**2)**64 = 0.998 at the story threshold.
-        self._lsh: dict[int, str | list[str]] = {}
+        # Near-copy bands (16 x 2 rows) and one-row story bands (8) in separate tables:
+        # only story buckets are capped (see DedupSettings.story_bucket_cap).
+        self._near: dict[int, str | list[str]] = {}
+        self._story: dict[int, str | list[str]] = {}
         self._seq = 0
         self._clock = 0.0
+        #: Story links the guard blocked (a counter for evaluation and metrics).
+        self.guard_blocks = 0
+        #: When a list, every blocked link is appended as (article, candidate, Jaccard).
+        self.guard_log: list[tuple[str, str, float]] | None = None
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -149,28 +208,46 @@ class DedupIndex:
         return entry.verdict if entry is not None else None
 
     def nbytes(self) -> int:
-        """Approximate bytes of state: entries, shingle arrays, hash maps and LSH tables."""
+        """Approximate bytes of state: entries, arrays, strings, hash maps and LSH tables."""
         total = sum(sys.getsizeof(d) for d in
-                    (self._entries, self._by_hash, self._by_url, self._lsh))
-        total += 32 * len(self._lsh)  # the int key objects
-        total += sum(sys.getsizeof(v) for v in self._lsh.values() if isinstance(v, list))
+                    (self._entries, self._by_hash, self._by_url, self._near, self._story))
+        for table in (self._near, self._story):
+            total += 32 * len(table)  # the int key objects (60-bit: two digits, 32 bytes)
+            total += sum(sys.getsizeof(v) for v in table.values() if isinstance(v, list))
         for article_id, e in self._entries.items():
             total += sys.getsizeof(e) + sys.getsizeof(article_id) + sys.getsizeof(e.verdict)
-            total += sys.getsizeof(e.content_hash) + 64  # hash str + the verdict's dict
-            if e.shingles is not None:
-                total += sys.getsizeof(e.shingles)  # header + data for an owning array
+            total += sys.getsizeof(e.content_hash)
+            if e.url_key is not None:
+                total += sys.getsizeof(e.url_key)
+            for arr in (e.shingles, e.words, e.slots):
+                if arr is not None:
+                    total += sys.getsizeof(arr)  # header + data for an owning array
         return total
 
     # ------------------------------------------------------------------ decide
-    def _candidates(self, table: dict[int, str | list[str]], keys: Iterable[int]) -> set[str]:
+    def _keys(self, sig: U32) -> tuple[list[int], list[int]]:
+        s = self.settings
+        keys = band_keys(sig, s.bands, s.band_rows, s.story_bands)
+        return keys[: s.bands], keys[s.bands :]
+
+    def _candidates(self, near: list[int], story: list[int]) -> set[str]:
         found: set[str] = set()
-        for key in keys:
-            hit = table.get(key)
+        for key in near:
+            hit = self._near.get(key)
             if hit is None:
                 continue
             if isinstance(hit, str):
                 found.add(hit)
             else:
+                found.update(hit)
+        cap = self.settings.story_bucket_cap
+        for key in story:
+            hit = self._story.get(key)
+            if hit is None:
+                continue
+            if isinstance(hit, str):
+                found.add(hit)
+            elif len(hit) <= cap:
                 found.update(hit)
         return found
 
@@ -184,6 +261,25 @@ class DedupIndex:
             out.append((jaccard(probe.shingles, entry.shingles), entry.seq, cid))
         out.sort(key=lambda t: (-t[0], t[1]))
         return out
+
+    def _story_of(self, probe: Probe, scored: list[tuple[float, int, str]]) -> str:
+        """Story of the most similar candidate at or above the story threshold that the
+        guard (when on) does not take for a template variant; else the probe's own id."""
+        s = self.settings
+        for sim, _, cid in scored:
+            if sim < s.story_threshold:
+                break
+            entry = self._entries[cid]
+            if (s.story_guard and sim < s.threshold and entry.words is not None
+                    and template_variants(probe.words, probe.slots, entry.words,
+                                          entry.slots if entry.slots is not None else _EMPTY16,
+                                          s.story_guard_min_overlap, s.story_guard_slot_share)):
+                self.guard_blocks += 1
+                if self.guard_log is not None:
+                    self.guard_log.append((probe.article_id, cid, sim))
+                continue
+            return entry.verdict.story_id
+        return probe.article_id
 
     def decide(self, probe: Probe) -> tuple[Verdict, bytes]:
         """Classify ``probe`` against everything indexed so far, then index it.
@@ -211,15 +307,13 @@ class DedupIndex:
         elif probe.url_key is not None and probe.url_key in self._by_url:
             first = self._by_url[probe.url_key]
             verdict = Verdict("url", first, 1.0, self._entries[first].verdict.story_id)
-        keys: list[int] = []
+        near: list[int] = []
+        story: list[int] = []
         if nearable and (verdict is None or verdict.kind == "url"):
-            keys = band_keys(probe.signature, s.bands)
+            near, story = self._keys(probe.signature)
         if verdict is None and nearable:
-            scored = self._scored(probe, self._candidates(self._lsh, keys))
-            # Story: the best candidate at or above the looser story threshold.
-            story_id = probe.article_id
-            if scored and scored[0][0] >= s.story_threshold:
-                story_id = self._entries[scored[0][2]].verdict.story_id
+            scored = self._scored(probe, self._candidates(near, story))
+            story_id = self._story_of(probe, scored)
             if scored and scored[0][0] >= s.threshold:
                 sim, _, cid = scored[0]
                 verdict = Verdict("near", cid, sim, story_id)
@@ -227,13 +321,15 @@ class DedupIndex:
                 verdict = Verdict("unique", None, 0.0, story_id)
         if verdict is None:
             verdict = Verdict("unique", None, 0.0, probe.article_id)
-        keep_shingles = nearable and verdict.kind != "exact"
+        keep = nearable and verdict.kind != "exact"
+        guard = keep and s.story_guard and probe.words.size > 0
         entry = _Entry(self._seq, timestamp, verdict, probe.content_hash, probe.url_key,
-                       probe.n_tokens, probe.shingles if keep_shingles else None)
-        self._insert(probe.article_id, entry, keys)
+                       probe.n_tokens, probe.shingles if keep else None,
+                       probe.words if guard else None, probe.slots if guard else None)
+        self._insert(probe.article_id, entry, near, story)
         return verdict, _encode(entry)
 
-    def _insert(self, article_id: str, entry: _Entry, keys: list[int]) -> None:
+    def _insert(self, article_id: str, entry: _Entry, near: list[int], story: list[int]) -> None:
         self._entries[article_id] = entry
         self._seq = max(self._seq, entry.seq + 1)
         self._clock = max(self._clock, entry.timestamp)
@@ -242,8 +338,10 @@ class DedupIndex:
         if entry.url_key is not None:
             self._first(self._by_url, entry.url_key, article_id, entry.seq)
         if entry.shingles is not None:
-            for key in keys:
-                _add(self._lsh, key, article_id)
+            for key in near:
+                _add(self._near, key, article_id)
+            for key in story:
+                _add(self._story, key, article_id)
 
     def _first(self, table: dict[str, str], key: str, article_id: str, seq: int) -> None:
         # Keep the earliest arrival, whatever order entries are restored in.
@@ -261,10 +359,11 @@ class DedupIndex:
         e = _decode(entry)
         if article_id in self._entries:
             self._discard(article_id)
-        keys: list[int] = []
+        near: list[int] = []
+        story: list[int] = []
         if e.shingles is not None:
-            keys = band_keys(signature(e.shingles, self.settings.num_perm), self.settings.bands)
-        self._insert(article_id, e, keys)
+            near, story = self._keys(signature(e.shingles, self.settings.num_perm))
+        self._insert(article_id, e, near, story)
 
     def restore_many(self, items: Iterable[tuple[str, bytes]]) -> int:
         """Bulk :meth:`restore` with the GC paused, then ``gc.freeze()`` the result.
@@ -297,9 +396,11 @@ class DedupIndex:
         if e.url_key is not None and self._by_url.get(e.url_key) == article_id:
             del self._by_url[e.url_key]
         if e.shingles is not None:
-            sig = signature(e.shingles, self.settings.num_perm)
-            for key in band_keys(sig, self.settings.bands):
-                _remove(self._lsh, key, article_id)
+            near, story = self._keys(signature(e.shingles, self.settings.num_perm))
+            for key in near:
+                _remove(self._near, key, article_id)
+            for key in story:
+                _remove(self._story, key, article_id)
 
     def expire(self, now: float) -> list[str]:
         """Drop entries older than ``settings.retention_days`` before ``now``.

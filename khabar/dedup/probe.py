@@ -7,6 +7,7 @@ parallel) and travel on an internal topic to the single sequencer that owns the
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,12 +16,13 @@ import xxhash
 
 from khabar.config import DedupSettings
 from khabar.dedup.codec import CorruptEntryError, Reader, Writer
-from khabar.dedup.minhash import U32, shingle_set, signature
+from khabar.dedup.minhash import U16, U32, Spans, shingle_set, signature
+from khabar.dedup.slots import sketch
 from khabar.dedup.url import canonical_url
 from khabar.text.normalize import Doc
 from schemas.models import RawArticle
 
-_MAGIC = b"KP\x01"
+_MAGIC = b"KP\x02"  # v2: span-hashed shingles, story-guard sketch
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -57,6 +59,9 @@ class Probe:
         n_tokens: Number of content tokens (boilerplate excluded).
         timestamp: ``published_at``, else ``ingested_at``, as epoch seconds; 0.0 when
             neither is known (the index then uses the latest time it has seen).
+        words: Story-guard sketch: sorted unique 16-bit hashes of the distinct content
+            words (empty unless ``DedupSettings.story_guard``; see :mod:`khabar.dedup.slots`).
+        slots: The subset of ``words`` that fill template slots (names, places, numbers).
     """
 
     article_id: str
@@ -66,6 +71,8 @@ class Probe:
     signature: U32 = field(repr=False)
     n_tokens: int
     timestamp: float
+    words: U16 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint16))
+    slots: U16 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint16))
 
     def to_bytes(self) -> bytes:
         """Compact binary form (about 4 bytes a shingle plus 4 a signature value)."""
@@ -77,6 +84,8 @@ class Probe:
         w.pack("Id", self.n_tokens, self.timestamp)
         w.u32_array(np.asarray(self.shingles, dtype=np.uint32))
         w.u32_array(np.asarray(self.signature, dtype=np.uint32))
+        w.u16_array(np.asarray(self.words, dtype=np.uint16))
+        w.u16_array(np.asarray(self.slots, dtype=np.uint16))
         return w.getvalue()
 
     @classmethod
@@ -92,11 +101,32 @@ class Probe:
         article_id, chash, ukey = r.text(), r.text(), r.text()
         n_tokens, timestamp = r.unpack("Id")
         shingles, sig = r.u32_array(), r.u32_array()
+        words, slots = r.u16_array(), r.u16_array()
         r.done()
         if article_id is None or chash is None:
             raise CorruptEntryError("probe without article id or content hash")
         assert isinstance(n_tokens, int) and isinstance(timestamp, float)
-        return cls(article_id, chash, ukey, shingles, sig, n_tokens, timestamp)
+        return cls(article_id, chash, ukey, shingles, sig, n_tokens, timestamp, words, slots)
+
+
+def content_norms(doc: Doc) -> list[str]:
+    """``[t.norm for t in doc.content_tokens]``, without a Python test per token.
+
+    ``Doc.content_tokens`` checks every token against every boilerplate span; here
+    each span cuts a range of token indexes found by binary search (tokens are in
+    text order), with the same rule: a token is excluded when a span holds its start.
+    """
+    cached = doc.__dict__.get("content_tokens")  # functools.cached_property's slot
+    if cached is not None or not doc.excluded:
+        return [t.norm for t in (cached if cached is not None else doc.tokens)]
+    tokens = doc.tokens
+    starts = [t.start for t in tokens]
+    keep = bytearray(b"\x01") * len(tokens)
+    for s, e in doc.excluded:
+        lo, hi = bisect_left(starts, s), bisect_left(starts, e)
+        if hi > lo:
+            keep[lo:hi] = bytes(hi - lo)
+    return [t.norm for t, k in zip(tokens, keep, strict=True) if k]
 
 
 def make_probe(article: RawArticle, doc: Doc, settings: DedupSettings) -> Probe:
@@ -111,9 +141,14 @@ def make_probe(article: RawArticle, doc: Doc, settings: DedupSettings) -> Probe:
         The probe; texts under ``settings.min_tokens`` content tokens get empty
         shingle sets (they are only ever matched exactly).
     """
-    norms = [t.norm for t in doc.content_tokens]
+    norms = content_norms(doc)
+    folded = " ".join(norms)  # == doc.folded, without a second pass over the tokens
+    words = slots = np.empty(0, dtype=np.uint16)
     if len(norms) >= settings.min_tokens:
-        shingles = shingle_set(norms, settings.shingle_size)
+        spans = Spans(folded)
+        shingles = shingle_set(folded, settings.shingle_size, spans)
+        if settings.story_guard:
+            words, slots = sketch(spans)
     else:
         shingles = np.empty(0, dtype=np.uint32)
     ts = _epoch(article.published_at)
@@ -121,10 +156,12 @@ def make_probe(article: RawArticle, doc: Doc, settings: DedupSettings) -> Probe:
         ts = _epoch(article.ingested_at)
     return Probe(
         article_id=article.id,
-        content_hash=content_hash(doc.folded),
+        content_hash=content_hash(folded),
         url_key=url_key(article.url),
         shingles=shingles,
         signature=signature(shingles, settings.num_perm),
         n_tokens=len(norms),
         timestamp=ts if ts is not None else 0.0,
+        words=words,
+        slots=slots,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from khabar.config import EventSettings
@@ -55,6 +55,7 @@ _WEAK = 0.6
 _FAILED_TALKS = TriggerEntry("فشل", PloverType.SANCTION, None, 0.8, None, True)
 #: ASSAULT modes a weapon named in the clause replaces (the weapon is more specific).
 _WEAPON_MODES = frozenset({None, "aerial weapons", "shelling/artillery", "firearms/small arms"})
+_FINAL = frozenset(".!?؟»\"")
 _NO_MARKS = {c: None for c in range(0x064B, 0x0653)}
 #: Proclitics left out of trigger spans (GUIDELINES: وفشلت -> فشلت, بانفجار -> انفجار).
 _SPAN_CLITICS = "وفبل"
@@ -147,7 +148,8 @@ class EventExtractor:
         events: list[Event] = []
         for si, ms in by_sentence.items():
             if any(m.hit.kind == "trigger" for m in ms):
-                events.extend(self._sentence_events(doc, article, sentences[si], ms))
+                for sent, part in _split_links(doc, sentences[si], ms):
+                    events.extend(self._sentence_events(doc, article, sent, part))
         events.sort(key=lambda e: (e.trigger_span.start, e.trigger_span.end, e.type.value))
         _fill_actors(events)
         return events[: self.settings.max_events_per_article]
@@ -161,9 +163,17 @@ class EventExtractor:
             return []  # most of the cost below is for articles with events
         out: list[Mention] = []
         count = padded.count
+        # the key is " w1 ... wn ": the words before it are the spaces before its start. Keys
+        # come in order of their end, so the count is carried along (O(text), not O(text*keys))
+        cursor, spaces = 0, 0
         for end_index, (key_len, hits) in raw:
-            # the key is " w1 ... wn ": the words before it are the spaces before its start
-            first = count(" ", 0, end_index - key_len + 2) - 1
+            pos = end_index - key_len + 2
+            if pos >= cursor:
+                spaces += count(" ", cursor, pos)
+            else:
+                spaces -= count(" ", pos, cursor)
+            cursor = pos
+            first = spaces - 1
             for hit in hits:
                 out.append(Mention(first, first + hit.n_words, hit))
         if self.lemmatizer is not None:
@@ -199,6 +209,9 @@ class EventExtractor:
                 cues.setdefault(m.hit.entry[2], []).append(m)
         breaks = _clause_breaks(doc.text, tokens, sent, cues)
         candidates = self._candidates(ms, cues, breaks)
+        if sent.last_token - sent.first_token <= 3 and not sent.text.rstrip()[-1:] in _FINAL:
+            # a section heading (مفاوضات أوكرانيا): a bare topic label, not an event mention
+            candidates = [c for c in candidates if c.entry.verbal]
         if not candidates:
             return []
         actors = _actors(ms, tokens)
@@ -209,8 +222,9 @@ class EventExtractor:
         for cand in candidates:
             negated = cand.entry is not _FAILED_TALKS and _negated(cand, cues, candidates, breaks)
             etype = cand.entry.type
-            if negated and etype is PloverType.CONCEDE and _cue_before(cues, ("NEG",), cand.start, 2):
-                # "لن يخفف من مطالباته" is a refusal: REJECT, not a negated concession
+            if negated and (etype is PloverType.CONCEDE or cand.entry.phrase in _ACCEPT) and \
+                    _cue_before(cues, ("NEG",), cand.start, 2):
+                # "لن يخفف من مطالباته", "لن نقبله" are refusals: REJECT, not negated concessions
                 etype, negated = PloverType.REJECT, False
             modality, modal_factor = _modality(cand, cues, breaks)
             source, target, actor_factor = _roles(cand, actors, breaks)
@@ -248,6 +262,7 @@ class EventExtractor:
     def _candidates(self, ms: list[Mention], cues: dict[str, list[Mention]],
                     breaks: set[int]) -> list[Candidate]:
         trig = [m for m in ms if m.hit.kind == "trigger"]
+        sport = "SPORT" in cues and "MIL" not in cues
         # longest match first; a trigger inside a longer one is dropped (شن < شن هجوما)
         trig.sort(key=lambda m: (m.start, -(m.end - m.start), -m.hit.entry.weight))
         kept: list[Mention] = []
@@ -260,6 +275,10 @@ class EventExtractor:
             entry: TriggerEntry = m.hit.entry
             if entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
                 continue
+            if _blocked(cues, entry.type, m.start, m.end):
+                continue
+            if entry.type is PloverType.ASSAULT and sport:
+                continue  # الهجوم، المهاجم in a football report
             kept.append(m)
         # failed outcomes are not events: "فشل في التوصل إلى اتفاق" after talks
         consult_seen = False
@@ -316,10 +335,90 @@ class EventExtractor:
                     for a in assault_clauses):
                 continue
             final.append(c)
-        return final
+        return _context_rules(final, cues, breaks)
 
 
 # ---------------------------------------------------------------------- helpers
+#: Types a condition (إذا، لو) does not cancel: a conditional threat is still a threat.
+_ACCEPT = frozenset({"قبل"})
+_COND_OK = frozenset({PloverType.THREATEN, PloverType.REQUEST, PloverType.REJECT})
+#: Cooperative verbs that become SUPPORT when their object is an agreement or resolution
+#: (وافق مجلس الأمن على الاتفاق: approval of an agreement, manual §SUPPORT).
+_APPROVE = frozenset({"وافق", "موافقة"})
+
+
+def _split_links(doc: Doc, sent: Sentence,
+                 ms: list[Mention]) -> list[tuple[Sentence, list[Mention]]]:
+    """Split a sentence at a closing link line (رابط الخبر ...: <headline>), which repeats the
+    headline: its events are mentions of their own (GUIDELINES), not parts of the sentence before."""
+    cut = next((m.start for m in ms if m.hit.kind == "cue" and m.hit.entry[2] == "LINK"
+                and m.start > sent.first_token), None)
+    if cut is None:
+        return [(sent, ms)]
+    at = doc.tokens[cut].start
+    head = Sentence(sent.start, at, doc.text[sent.start:at], sent.first_token, cut)
+    tail = Sentence(at, sent.end, doc.text[at:sent.end], cut, sent.last_token)
+    return [(head, [m for m in ms if m.end <= cut]), (tail, [m for m in ms if m.start >= cut])]
+
+
+def _blocked(cues: dict[str, list[Mention]], etype: PloverType, start: int, end: int) -> bool:
+    """A BLOCKPRE word right before or a BLOCKPOST word just after the trigger (cues.tsv)."""
+    name = etype.value
+    for m in cues.get("BLOCKPRE", ()):
+        if start - 2 <= m.end <= start and _cue_types(m, name):
+            return True
+    for m in cues.get("BLOCKPOST", ()):
+        if end <= m.start <= end + 1 and _cue_types(m, name):
+            return True
+    return False
+
+
+def _cue_types(m: Mention, name: str) -> bool:
+    value: str = m.hit.entry[3]
+    return value == "*" or name in value.split(",")
+
+
+def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
+                   breaks: set[int]) -> list[Candidate]:
+    """Sentence-level conventions of the guidelines, applied to the merged candidates.
+
+    * conditional events (إذا انتهكت ... فرض عقوبات) are not events, threats excepted;
+    * what is demanded (دعا إلى وقف ...، الحاجة إلى فرض عقوبات) and the purpose of a protest
+      (تجمعوا للتنديد) are not separate events;
+    * exchanging fire (تبادل ... الهجمات) is fighting, not cooperation;
+    * a verbal attack (هجوم لاذع) is ACCUSE; approving an agreement is SUPPORT.
+    """
+    out: list[Candidate] = []
+    requests = [c for c in cands if c.entry.type is PloverType.REQUEST]
+    protests = [c for c in cands if c.entry.type is PloverType.PROTEST]
+    assaults = [c for c in cands if c.entry.type is PloverType.ASSAULT]
+    for c in cands:
+        etype = c.entry.type
+        if etype not in _COND_OK and any(
+                (c.start - 8 <= m.start < c.start or c.end <= m.start <= c.end + 8)
+                and not _crosses(breaks, min(m.start, c.start), max(m.start, c.start))
+                for m in cues.get("COND", ())):
+            continue
+        if etype is not PloverType.REQUEST and not c.entry.verbal and any(
+                0 <= c.start - r.end <= 5 and not _crosses(breaks, r.end - 1, c.start)
+                for r in requests):
+            continue
+        if (etype is not PloverType.PROTEST and "ل" in c.clitic
+                and any(0 <= c.start - p.end <= 8 for p in protests)):
+            continue
+        if etype is PloverType.COOPERATE and any(0 <= a.start - c.end <= 3 for a in assaults):
+            continue
+        if etype is PloverType.ASSAULT and _cue_after(cues, "VERBAL", c.end, 1):
+            c.entry = replace(c.entry, type=PloverType.ACCUSE, mode=None)
+            c.mode = None
+        elif (etype is PloverType.AGREE and c.entry.phrase in _APPROVE
+              and any(c.end <= m.start <= c.end + 6
+                      and not _crosses(breaks, c.end - 1, m.start) for m in cues.get("AGMT", ()))):
+            c.entry = replace(c.entry, type=PloverType.SUPPORT)
+        out.append(c)
+    return out
+
+
 #: Types whose unnamed participants are, in news prose, those of the story's other mentions.
 _INHERIT = frozenset({PloverType.ASSAULT, PloverType.CONSULT, PloverType.SANCTION})
 
@@ -354,7 +453,9 @@ def _fill_actors(events: list[Event]) -> None:
 def _cached_quantities(cache: dict[tuple[int, int], list[Quantity]], doc: Doc, sent: Sentence,
                        ms: list[Mention], clause: tuple[int, int]) -> list[Quantity]:
     if clause not in cache:
-        cache[clause] = find_quantities(doc, sent, ms, clause)
+        # no unit word in the sentence: no counted quantity (most sentences; skip the token walk)
+        has_unit = any(m.hit.kind == "unit" for m in ms)
+        cache[clause] = find_quantities(doc, sent, ms, clause) if has_unit else []
     return list(cache[clause])
 
 
