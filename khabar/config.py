@@ -70,7 +70,9 @@ class DedupSettings(BaseModel):
     story_guard_min_overlap: Fraction = 0.6
     """The guard applies only when the two texts share at least this Jaccard of distinct words."""
     story_guard_slot_share: Fraction = 0.5
-    """... and at least this share of the words they do not share fill slots."""
+    """... at least this share of the words they do not share fill slots ..."""
+    story_guard_min_slots: int = Field(2, ge=1)
+    """... and each side has this many slot fillers (one a name or place) of its own."""
     retention_days: float = Field(7.0, gt=0)
     """Articles older than this (by ``published_at``) leave the index."""
     reorder_grace_seconds: float = Field(1.0, ge=0)

@@ -7,6 +7,7 @@ same input always produces the same keys downstream.
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -17,8 +18,11 @@ from pydantic import ValidationError
 from khabar.errors import ReplaySourceError
 from schemas.models import RawArticle
 
-#: Where the shared SaudiNewsNet zips live relative to a checkout (``../shared``).
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "saudinewsnet"
+#: Where the SaudiNewsNet zips live: ``$SAUDINEWSNET_DIR``, else ``shared/`` beside the checkout.
+DEFAULT_CORPUS = Path(
+    os.environ.get("SAUDINEWSNET_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "corpora" / "saudinewsnet"
+)
 
 
 def read_seed(path: Path) -> RawArticle:
@@ -77,9 +81,16 @@ def read_saudinewsnet_zip(path: Path) -> Iterator[RawArticle]:
 
 
 def iter_corpus(directory: Path = DEFAULT_CORPUS, limit: int | None = None) -> Iterator[RawArticle]:
-    """Every SaudiNewsNet article in date order (31,030 in the shared copy)."""
+    """Every SaudiNewsNet article in date order (31,030 in the shared copy).
+
+    Raises:
+        ReplaySourceError: The directory holds no zips.
+    """
     n = 0
-    for zpath in sorted(directory.glob("*.zip")):
+    zips = sorted(directory.glob("*.zip"))
+    if not zips:
+        raise ReplaySourceError(f"no SaudiNewsNet zips in {directory} (set SAUDINEWSNET_DIR)")
+    for zpath in zips:
         for article in read_saudinewsnet_zip(zpath):
             if limit is not None and n >= limit:
                 return

@@ -15,7 +15,7 @@ from khabar.pipeline import prepare_doc
 from schemas.models import PloverType, RawArticle
 
 # A camel-tools morphology DB in its text format: one verb stem (قصف) with the prefix و and the
-# suffix ت, and a noun (غزو) the trigger lexicon lacks; the DB gives it the lemma هاجم, so only
+# suffix ت, and a noun (بطش) the trigger lexicon lacks; the DB gives it the lemma هاجم, so only
 # a lookup through the DB can make it an ASSAULT trigger.
 TINY_DB = """###DEFINES###
 DEFINE pos pos:verb pos:noun
@@ -41,7 +41,7 @@ TOKENIZATION diac
 ت\tSuff-t\tdiac:at bw:+at/PVSUFF gloss:she
 ###STEMS###
 قصف\tPV\tdiac:قَصَف lex:قَصَف_1 pos:verb stem:qaSaf bw:qaSaf/PV gloss:shell
-غزو\tN\tdiac:غَزْو lex:هاجَم_1 pos:noun stem:gazw bw:gazw/NOUN gloss:invasion
+بطش\tN\tdiac:بَطْش lex:هاجَم_1 pos:noun stem:baT$ bw:baT$/NOUN gloss:assault
 ###TABLE AB###
 Pref-0 PV
 Pref-Wa PV
@@ -97,10 +97,10 @@ def test_tiny_db_lemmas(camel_data: Path) -> None:
 
 
 def test_lemma_lookup_finds_a_trigger_the_lexicon_lacks(camel_data: Path) -> None:
-    text = "وبدأ غزو المدينة في الصباح."
+    text = "وبدأ بطش المدينة في الصباح."
     article = RawArticle(id="c", text=text, published_at=datetime(2025, 1, 1))
     plain = EventExtractor(EventSettings())
     assert plain.extract(prepare_doc(article), article) == []
     with_camel = EventExtractor(EventSettings(), lemmatizer=load_lemmatizer(camel_data))
     events = with_camel.extract(prepare_doc(article), article)
-    assert [(e.type, e.trigger) for e in events] == [(PloverType.ASSAULT, "غزو")]
+    assert [(e.type, e.trigger) for e in events] == [(PloverType.ASSAULT, "بطش")]

@@ -86,8 +86,8 @@ def _outcome(stack: Stack, ids: set[str]) -> Outcome:
 
 
 def _run(make_stack: Callable[..., Stack], records: list[tuple[str, bytes]], n_workers: int,
-         disrupt: Callable[[Stack], None] | None = None) -> Outcome:
-    stack = make_stack(partitions=PARTITIONS, pipeline=PIPELINE)
+         disrupt: Callable[[Stack], None] | None = None, partitions: int = PARTITIONS) -> Outcome:
+    stack = make_stack(partitions=partitions, pipeline=PIPELINE)
     stack.settings.dedup.reorder_grace_seconds = GRACE
     # the replay sends the same 2015 articles twice: keep all of them in the index
     stack.settings.dedup.retention_days = 3650
@@ -126,6 +126,16 @@ def test_three_workers_give_the_same_verdicts_as_one(make_stack: Callable[..., S
     assert three.enriched == one.enriched
     assert three.duplicates == one.duplicates
     assert three.events == one.events
+
+
+def test_two_workers_on_four_partitions_give_the_same_verdicts_as_one(
+        make_stack: Callable[..., Stack], records: list[tuple[str, bytes]]) -> None:
+    # issue 4's configuration, on the first 1,000 articles of each pass
+    subset = records[:1000] + records[N_ARTICLES:N_ARTICLES + 1000]
+    one = _run(make_stack, subset, 1, partitions=4)
+    two = _run(make_stack, subset, 2, partitions=4)
+    assert len(one.duplicates) >= 1000
+    assert (two.enriched, two.duplicates, two.events) == (one.enriched, one.duplicates, one.events)
 
 
 def _owner_of_sequencer(stack: Stack) -> Worker:

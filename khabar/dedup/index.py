@@ -24,12 +24,12 @@ from khabar.config import DedupSettings
 from khabar.dedup.codec import CorruptEntryError, Reader, Writer
 from khabar.dedup.minhash import U16, U32, band_keys, jaccard, signature
 from khabar.dedup.probe import Probe
+from khabar.dedup.slots import Sketch
 
 Kind = Literal["unique", "exact", "url", "near"]
 _KINDS: tuple[Kind, ...] = ("unique", "exact", "url", "near")
 _ENTRY_MAGIC = b"KE\x02"  # v2: span-hashed shingles, story-guard sketch
 _DAY = 86_400.0
-_EMPTY16 = np.empty(0, dtype=np.uint16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,7 @@ class _Entry(NamedTuple):
     url_key: str | None
     n_tokens: int
     shingles: U32 | None  # None when the article is not a near-copy candidate
-    words: U16 | None  # story-guard sketch (None when the guard is off or no shingles)
-    slots: U16 | None
+    guard: Sketch | None  # story-guard sketch (None when the guard is off or no shingles)
 
 
 def _encode(entry: _Entry) -> bytes:
@@ -74,10 +73,10 @@ def _encode(entry: _Entry) -> bytes:
     w.pack("B", entry.shingles is not None)
     if entry.shingles is not None:
         w.u32_array(entry.shingles)
-    w.pack("B", entry.words is not None)
-    if entry.words is not None:
-        w.u16_array(entry.words)
-        w.u16_array(entry.slots if entry.slots is not None else _EMPTY16)
+    w.pack("B", entry.guard is not None)
+    if entry.guard is not None:
+        for arr in entry.guard:
+            w.u16_array(arr)
     return w.getvalue()
 
 
@@ -89,17 +88,15 @@ def _decode(data: bytes) -> _Entry:
     dup, story, chash, ukey = r.text(), r.text(), r.text(), r.text()
     (has_shingles,) = r.unpack("B")
     shingles = r.u32_array() if has_shingles else None
-    (has_words,) = r.unpack("B")
-    words = slots = None
-    if has_words:
-        words, slots = r.u16_array(), r.u16_array()
+    (has_guard,) = r.unpack("B")
+    guard = Sketch(r.u16_array(), r.u16_array(), r.u16_array()) if has_guard else None
     r.done()
     assert isinstance(kind_i, int) and isinstance(seq, int) and isinstance(n_tokens, int)
     assert isinstance(timestamp, float) and isinstance(similarity, float)
     if kind_i >= len(_KINDS) or story is None or chash is None:
         raise CorruptEntryError("index entry with bad kind, story or hash")
     verdict = Verdict(_KINDS[kind_i], dup, similarity, story)
-    return _Entry(seq, timestamp, verdict, chash, ukey, n_tokens, shingles, words, slots)
+    return _Entry(seq, timestamp, verdict, chash, ukey, n_tokens, shingles, guard)
 
 
 def _add(table: dict[int, str | list[str]], key: int, article_id: str) -> None:
@@ -140,36 +137,40 @@ def _members(a: U16, b: U16) -> npt.NDArray[np.bool_]:
     return np.asarray(b[pos] == a)
 
 
-def template_variants(words_a: U16, slots_a: U16, words_b: U16, slots_b: U16,
-                      min_overlap: float, slot_share: float) -> bool:
+def template_variants(a: Sketch, b: Sketch, min_overlap: float, slot_share: float,
+                      min_slots: int) -> bool:
     """Whether two texts look like one template with names, places or numbers swapped.
 
     True when (1) their distinct words overlap with Jaccard >= ``min_overlap`` (they
-    share a template), (2) each side has words the other lacks (a substitution, not
-    an addition), with at least one slot filler on each side, and (3) slot fillers
-    make up at least ``slot_share`` of all the words they do not share.
+    share a template); (2) each side has words the other lacks (a substitution, not
+    an addition), among them at least one name or place and at least ``min_slots``
+    slot fillers (names, places, numbers); (3) slot fillers make up at least
+    ``slot_share`` of all the words they do not share.
 
     Args:
-        words_a, slots_a: Sketch of one text (:func:`khabar.dedup.slots.sketch`).
-        words_b, slots_b: Sketch of the other.
+        a, b: Sketches of the two texts (:func:`khabar.dedup.slots.sketch`).
         min_overlap: Word-set Jaccard the two texts must reach.
         slot_share: Share of slot fillers among the differing words.
+        min_slots: Slot fillers each side must have among its own words.
     """
-    if words_a.size == 0 or words_b.size == 0:
+    if a.words.size == 0 or b.words.size == 0:
         return False
-    in_b = _members(words_a, words_b)
+    in_b = _members(a.words, b.words)
     common = int(np.count_nonzero(in_b))
-    if common / (words_a.size + words_b.size - common) < min_overlap:
+    if common / (a.words.size + b.words.size - common) < min_overlap:
         return False
-    only_a = words_a[~in_b]
-    only_b = words_b[~_members(words_b, words_a)]
+    only_a = a.words[~in_b]
+    only_b = b.words[~_members(b.words, a.words)]
     if only_a.size == 0 or only_b.size == 0:
         return False
-    slot_a = int(np.count_nonzero(_members(only_a, slots_a)))
-    slot_b = int(np.count_nonzero(_members(only_b, slots_b)))
-    if slot_a == 0 or slot_b == 0:
-        return False
-    return (slot_a + slot_b) / (only_a.size + only_b.size) >= slot_share
+    slots = 0
+    for only, side in ((only_a, a), (only_b, b)):
+        names = int(np.count_nonzero(_members(only, side.names)))
+        numbers = int(np.count_nonzero(_members(only, side.numbers)))
+        if names == 0 or names + numbers < min_slots:
+            return False
+        slots += names + numbers
+    return slots / (only_a.size + only_b.size) >= slot_share
 
 
 class DedupIndex:
@@ -194,6 +195,8 @@ class DedupIndex:
         self.guard_blocks = 0
         #: When a list, every blocked link is appended as (article, candidate, Jaccard).
         self.guard_log: list[tuple[str, str, float]] | None = None
+        #: When a list, every story link below the near threshold is appended likewise.
+        self.link_log: list[tuple[str, str, float]] | None = None
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -219,9 +222,10 @@ class DedupIndex:
             total += sys.getsizeof(e.content_hash)
             if e.url_key is not None:
                 total += sys.getsizeof(e.url_key)
-            for arr in (e.shingles, e.words, e.slots):
-                if arr is not None:
-                    total += sys.getsizeof(arr)  # header + data for an owning array
+            if e.shingles is not None:
+                total += sys.getsizeof(e.shingles)  # header + data for an owning array
+            if e.guard is not None:
+                total += sys.getsizeof(e.guard) + sum(sys.getsizeof(x) for x in e.guard)
         return total
 
     # ------------------------------------------------------------------ decide
@@ -270,14 +274,16 @@ class DedupIndex:
             if sim < s.story_threshold:
                 break
             entry = self._entries[cid]
-            if (s.story_guard and sim < s.threshold and entry.words is not None
-                    and template_variants(probe.words, probe.slots, entry.words,
-                                          entry.slots if entry.slots is not None else _EMPTY16,
-                                          s.story_guard_min_overlap, s.story_guard_slot_share)):
+            if (s.story_guard and sim < s.threshold and entry.guard is not None
+                    and template_variants(Sketch(probe.words, probe.names, probe.numbers),
+                                          entry.guard, s.story_guard_min_overlap,
+                                          s.story_guard_slot_share, s.story_guard_min_slots)):
                 self.guard_blocks += 1
                 if self.guard_log is not None:
                     self.guard_log.append((probe.article_id, cid, sim))
                 continue
+            if self.link_log is not None and sim < s.threshold:
+                self.link_log.append((probe.article_id, cid, sim))
             return entry.verdict.story_id
         return probe.article_id
 
@@ -322,10 +328,10 @@ class DedupIndex:
         if verdict is None:
             verdict = Verdict("unique", None, 0.0, probe.article_id)
         keep = nearable and verdict.kind != "exact"
-        guard = keep and s.story_guard and probe.words.size > 0
+        guard = Sketch(probe.words, probe.names, probe.numbers) \
+            if keep and s.story_guard and probe.words.size > 0 else None
         entry = _Entry(self._seq, timestamp, verdict, probe.content_hash, probe.url_key,
-                       probe.n_tokens, probe.shingles if keep else None,
-                       probe.words if guard else None, probe.slots if guard else None)
+                       probe.n_tokens, probe.shingles if keep else None, guard)
         self._insert(probe.article_id, entry, near, story)
         return verdict, _encode(entry)
 

@@ -61,7 +61,7 @@ class Probe:
             neither is known (the index then uses the latest time it has seen).
         words: Story-guard sketch: sorted unique 16-bit hashes of the distinct content
             words (empty unless ``DedupSettings.story_guard``; see :mod:`khabar.dedup.slots`).
-        slots: The subset of ``words`` that fill template slots (names, places, numbers).
+        names: The subset of ``words`` that are names or places; ``numbers``: with a digit.
     """
 
     article_id: str
@@ -72,7 +72,8 @@ class Probe:
     n_tokens: int
     timestamp: float
     words: U16 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint16))
-    slots: U16 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint16))
+    names: U16 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint16))
+    numbers: U16 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint16))
 
     def to_bytes(self) -> bytes:
         """Compact binary form (about 4 bytes a shingle plus 4 a signature value)."""
@@ -85,7 +86,8 @@ class Probe:
         w.u32_array(np.asarray(self.shingles, dtype=np.uint32))
         w.u32_array(np.asarray(self.signature, dtype=np.uint32))
         w.u16_array(np.asarray(self.words, dtype=np.uint16))
-        w.u16_array(np.asarray(self.slots, dtype=np.uint16))
+        w.u16_array(np.asarray(self.names, dtype=np.uint16))
+        w.u16_array(np.asarray(self.numbers, dtype=np.uint16))
         return w.getvalue()
 
     @classmethod
@@ -101,12 +103,13 @@ class Probe:
         article_id, chash, ukey = r.text(), r.text(), r.text()
         n_tokens, timestamp = r.unpack("Id")
         shingles, sig = r.u32_array(), r.u32_array()
-        words, slots = r.u16_array(), r.u16_array()
+        words, names, numbers = r.u16_array(), r.u16_array(), r.u16_array()
         r.done()
         if article_id is None or chash is None:
             raise CorruptEntryError("probe without article id or content hash")
         assert isinstance(n_tokens, int) and isinstance(timestamp, float)
-        return cls(article_id, chash, ukey, shingles, sig, n_tokens, timestamp, words, slots)
+        return cls(article_id, chash, ukey, shingles, sig, n_tokens, timestamp, words, names,
+                   numbers)
 
 
 def content_norms(doc: Doc) -> list[str]:
@@ -143,12 +146,12 @@ def make_probe(article: RawArticle, doc: Doc, settings: DedupSettings) -> Probe:
     """
     norms = content_norms(doc)
     folded = " ".join(norms)  # == doc.folded, without a second pass over the tokens
-    words = slots = np.empty(0, dtype=np.uint16)
+    words = names = numbers = np.empty(0, dtype=np.uint16)
     if len(norms) >= settings.min_tokens:
         spans = Spans(folded)
         shingles = shingle_set(folded, settings.shingle_size, spans)
         if settings.story_guard:
-            words, slots = sketch(spans)
+            words, names, numbers = sketch(spans)
     else:
         shingles = np.empty(0, dtype=np.uint32)
     ts = _epoch(article.published_at)
@@ -163,5 +166,6 @@ def make_probe(article: RawArticle, doc: Doc, settings: DedupSettings) -> Probe:
         n_tokens=len(norms),
         timestamp=ts if ts is not None else 0.0,
         words=words,
-        slots=slots,
+        names=names,
+        numbers=numbers,
     )

@@ -221,3 +221,68 @@ def main(corpus: Path | None = None, threshold: float | None = None,
     print(f"wall seconds        {r.seconds:.1f}")
     ok = r.recall >= 0.95 and r.precision >= 0.98
     return 0 if ok else 1
+
+
+def _differing_words(a: RawArticle, b: RawArticle) -> tuple[list[str], list[str]]:
+    """Distinct content words only in ``a`` and only in ``b`` (for reading guard decisions)."""
+    from khabar.dedup.probe import content_norms
+
+    wa, wb = set(content_norms(prepare_doc(a))), set(content_norms(prepare_doc(b)))
+    return sorted(wa - wb), sorted(wb - wa)
+
+
+def story_guard_pairs(articles: list[RawArticle], settings: DedupSettings, sample: int = 20,
+                      ) -> tuple[int, int, list[dict[str, object]], list[dict[str, object]]]:
+    """Run the index with the story guard on and collect its blocked and kept story links.
+
+    A *story link* joins an article to the story of an earlier one with
+    ``story_threshold <= J < threshold``; the guard *blocks* a link (the article then
+    tries its next candidate) or *keeps* it.
+
+    Returns:
+        (blocked links, kept links, evenly spaced sample of blocked, of kept), samples
+        as dicts with both ids, J, headlines-as-opening and the words only in each.
+    """
+    guarded = settings.model_copy(update={"story_guard": True})
+    index = DedupIndex(guarded)
+    index.guard_log = []
+    index.link_log = []
+    by_id = {a.id: a for a in articles}
+    for a in articles:
+        index.decide(make_probe(a, prepare_doc(a), guarded))
+    blocked, kept = index.guard_log, index.link_log
+
+    def show(rows: list[tuple[str, str, float]]) -> list[dict[str, object]]:
+        step = max(1, len(rows) // sample) if rows else 1
+        out: list[dict[str, object]] = []
+        for aid, other, sim in rows[::step][:sample]:
+            a, b = by_id[aid], by_id[other]
+            only_a, only_b = _differing_words(a, b)
+            out.append({"article": aid, "other": other, "jaccard": round(sim, 3),
+                        "article_opening": a.text[:300], "other_opening": b.text[:300],
+                        "only_in_article": only_a[:40], "only_in_other": only_b[:40]})
+        return out
+
+    return len(blocked), len(kept), show(blocked), show(kept)
+
+
+def guard_main(out: Path | None = None, limit: int | None = None) -> int:
+    """``python -c "from khabar.eval.dedup import guard_main; guard_main()"``: guard counts.
+
+    Prints how many story links the guard blocks and keeps over the corpus, and
+    writes the reading samples (20 + 20) as JSON lines to ``out`` when given.
+    """
+    import json
+
+    settings = DedupSettings()
+    articles = list(iter_corpus(DEFAULT_CORPUS, limit=limit))
+    n_blocked, n_kept, blocked, kept = story_guard_pairs(articles, settings)
+    print(f"articles            {len(articles)}")
+    print(f"story links blocked {n_blocked}")
+    print(f"story links kept    {n_kept}  (story_threshold <= J < threshold)")
+    if out is not None:
+        with out.open("w", encoding="utf-8") as fh:
+            for group, rows in (("blocked", blocked), ("kept", kept)):
+                for row in rows:
+                    fh.write(json.dumps({"group": group, **row}, ensure_ascii=False) + "\n")
+    return 0

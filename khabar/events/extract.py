@@ -159,10 +159,25 @@ class EventExtractor:
         tokens = doc.tokens
         padded = " " + (doc.folded if not doc.excluded else " ".join(t.norm for t in tokens)) + " "
         raw = list(self.lexicon.scan(padded))
-        if self.lemmatizer is None and not any(v[1][0].kind == "trigger" for _e, v in raw):
-            return []  # most of the cost below is for articles with events
-        out: list[Mention] = []
         count = padded.count
+        keep: bytearray | None = None
+        if self.lemmatizer is None:
+            # only sentences holding a trigger are looked at: mark their tokens and build
+            # mentions for those alone (most hits are actors, cues and places elsewhere)
+            trig = [e - k + 2 for e, (k, hits) in raw if hits[0].kind == "trigger"]
+            if not trig:
+                return []
+            sentences = doc.sentences
+            firsts = [s.first_token for s in sentences]
+            keep = bytearray(len(tokens) + 8)
+            done: set[int] = set()
+            for pos in trig:
+                si = bisect.bisect_right(firsts, count(" ", 0, pos) - 1) - 1
+                if si >= 0 and si not in done:
+                    done.add(si)
+                    a, b = sentences[si].first_token, sentences[si].last_token
+                    keep[a:b] = b"\x01" * (b - a)
+        out: list[Mention] = []
         # the key is " w1 ... wn ": the words before it are the spaces before its start. Keys
         # come in order of their end, so the count is carried along (O(text), not O(text*keys))
         cursor, spaces = 0, 0
@@ -174,6 +189,8 @@ class EventExtractor:
                 spaces -= count(" ", pos, cursor)
             cursor = pos
             first = spaces - 1
+            if keep is not None and not keep[first]:
+                continue
             for hit in hits:
                 out.append(Mention(first, first + hit.n_words, hit))
         if self.lemmatizer is not None:
@@ -209,7 +226,7 @@ class EventExtractor:
                 cues.setdefault(m.hit.entry[2], []).append(m)
         breaks = _clause_breaks(doc.text, tokens, sent, cues)
         candidates = self._candidates(ms, cues, breaks)
-        if sent.last_token - sent.first_token <= 3 and not sent.text.rstrip()[-1:] in _FINAL:
+        if sent.last_token - sent.first_token <= 3 and sent.text.rstrip()[-1:] not in _FINAL:
             # a section heading (مفاوضات أوكرانيا): a bare topic label, not an event mention
             candidates = [c for c in candidates if c.entry.verbal]
         if not candidates:
@@ -263,6 +280,7 @@ class EventExtractor:
                     breaks: set[int]) -> list[Candidate]:
         trig = [m for m in ms if m.hit.kind == "trigger"]
         sport = "SPORT" in cues and "MIL" not in cues
+        actor_ms = [m for m in ms if m.hit.kind == "actor"]
         # longest match first; a trigger inside a longer one is dropped (شن < شن هجوما)
         trig.sort(key=lambda m: (m.start, -(m.end - m.start), -m.hit.entry.weight))
         kept: list[Mention] = []
@@ -273,7 +291,11 @@ class EventExtractor:
             if any((k.start, k.end) == (m.start, m.end) for k in kept):
                 continue  # one reading per span: the first (heaviest) entry
             entry: TriggerEntry = m.hit.entry
-            if entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
+            if entry.needs == "ACTOR":
+                # a participant named close by: زيارة الرئيس / زيارة السوق
+                if not _near(actor_ms, m.start, m.end, 6):
+                    continue
+            elif entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
                 continue
             if _blocked(cues, entry.type, m.start, m.end):
                 continue
@@ -367,10 +389,8 @@ def _blocked(cues: dict[str, list[Mention]], etype: PloverType, start: int, end:
     for m in cues.get("BLOCKPRE", ()):
         if start - 2 <= m.end <= start and _cue_types(m, name):
             return True
-    for m in cues.get("BLOCKPOST", ()):
-        if end <= m.start <= end + 1 and _cue_types(m, name):
-            return True
-    return False
+    return any(end <= m.start <= end + 1 and _cue_types(m, name)
+               for m in cues.get("BLOCKPOST", ()))
 
 
 def _cue_types(m: Mention, name: str) -> bool:
@@ -399,7 +419,7 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
                 and not _crosses(breaks, min(m.start, c.start), max(m.start, c.start))
                 for m in cues.get("COND", ())):
             continue
-        if etype is not PloverType.REQUEST and not c.entry.verbal and any(
+        if etype is not PloverType.REQUEST and any(
                 0 <= c.start - r.end <= 5 and not _crosses(breaks, r.end - 1, c.start)
                 for r in requests):
             continue
