@@ -152,6 +152,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         broker_commit_interval=1.0,
         table_standby_replicas=1,
         consumer_auto_offset_reset="earliest",
+        # The sequencer holds events unacked until their turn comes (that is how a crash
+        # redelivers them). Faust's default waits for every unacked event before a
+        # rebalance or shutdown goes on, which would wait on the sequencer forever.
+        # Not waiting is safe: unacked offsets are never committed, so whoever owns the
+        # partition next receives those events again.
+        stream_wait_empty=False,
     )
     setup_prometheus_sensors(app, registry=metrics.registry, name_prefix="faust")
     metrics.info.info({"version": __version__, "settings_hash": settings.fingerprint(), "app_id": settings.app_id})

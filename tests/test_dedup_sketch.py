@@ -15,7 +15,7 @@ from khabar.dedup import DedupIndex, Probe, make_probe
 from khabar.dedup.index import template_variants
 from khabar.dedup.minhash import Spans, band_keys, jaccard, shingle_set, signature
 from khabar.dedup.probe import content_norms
-from khabar.dedup.slots import sketch
+from khabar.dedup.slots import Sketch, sketch
 from khabar.pipeline import prepare_doc
 from khabar.text.normalize import make_doc, normalize_text
 from schemas.models import RawArticle
@@ -110,7 +110,7 @@ def test_state_per_article_is_compact() -> None:
     assert idx.nbytes() / len(idx) < 4000
 
 
-def _sketch(text: str):  # noqa: ANN202 - test helper
+def _sketch(text: str) -> Sketch:
     return sketch(Spans(normalize_text(text)))
 
 

@@ -321,7 +321,9 @@ class EventExtractor:
                     and not any(last.end <= b <= m.start for b in breaks)
                     and (prev is last or prev is None or prev.end <= last.end)
                     and (entry.verbal != last.entry.verbal or entry.weight < _WEAK
-                         or last.weight < _WEAK or m.start - last.end <= 1)):
+                         or last.weight < _WEAK or m.start - last.end <= 1)
+                    and not (entry.type is PloverType.COERCE and entry.mode != last.mode)):
+                # (a raid and the arrests it led to are two COERCE events: modes differ)
                 last.end = max(last.end, m.end)
                 last.weight = max(last.weight, entry.weight)
                 last.mode = last.mode or entry.mode
@@ -412,8 +414,25 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     requests = [c for c in cands if c.entry.type is PloverType.REQUEST]
     protests = [c for c in cands if c.entry.type is PloverType.PROTEST]
     assaults = [c for c in cands if c.entry.type is PloverType.ASSAULT]
+    coerces = [c for c in cands if c.entry.type is PloverType.COERCE]
+    releases = [c for c in cands if c.entry.type is PloverType.RETREAT]
     for c in cands:
         etype = c.entry.type
+        if etype is PloverType.ASSAULT and c.entry.phrase in _LIGHT and any(
+                0 < k.start - c.end <= 5 and not _crosses(breaks, c.end - 1, k.start)
+                for k in coerces):
+            continue  # شنت قوات الاحتلال حملة اعتقالات: the sweep is COERCE, not an attack
+        if etype is PloverType.ASSAULT and c.weight < _WEAK and any(
+                0 < k.start - c.end <= 4 and not _crosses(breaks, c.end - 1, k.start)
+                for k in releases):
+            continue  # أطلق الحوثيون سراح ...: the light verb of a release
+        if (etype is PloverType.ASSAULT and c.entry.mode == "execute"
+                and not c.entry.verbal and _sentenced(cues, c.start, breaks)):
+            # حكم عليه بالإعدام، عوقب بالإعدام: a death sentence is COERCE (GUIDELINES);
+            # an execution carried out (نفذت حكم الإعدام، أعدم) stays ASSAULT
+            c.entry = replace(c.entry, type=PloverType.COERCE, mode=None)
+            c.mode = None
+            etype = PloverType.COERCE
         if etype not in _COND_OK and any(
                 (c.start - 8 <= m.start < c.start or c.end <= m.start <= c.end + 8)
                 and not _crosses(breaks, min(m.start, c.start), max(m.start, c.start))
@@ -437,6 +456,21 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
             c.entry = replace(c.entry, type=PloverType.SUPPORT)
         out.append(c)
     return out
+
+
+#: Bare light verbs of attack (شن) whose object may be a non-violent campaign.
+_LIGHT = frozenset({"شن"})
+
+
+def _sentenced(cues: dict[str, list[Mention]], start: int, breaks: set[int]) -> bool:
+    """A sentencing word (حكم، عقوبة، عوقب) shortly before ``start`` and no execution word
+    (تنفيذ، نفذ) before it in the clause."""
+    def near(kind: str, window: int, clause: bool) -> bool:
+        return any(start - window <= m.start < start
+                   and not (clause and _crosses(breaks, m.start, start))
+                   for m in cues.get(kind, ()))
+    # the executor and a time phrase may stand between: نفذت السلطات، صباح اليوم، حكم الإعدام
+    return near("SENTENCE", 4, True) and not near("EXECUTE", 10, False)
 
 
 #: Types whose unnamed participants are, in news prose, those of the story's other mentions.
