@@ -236,23 +236,9 @@ class DedupIndex:
 
     def _candidates(self, near: list[int], story: list[int]) -> set[str]:
         found: set[str] = set()
-        for key in near:
-            hit = self._near.get(key)
-            if hit is None:
-                continue
-            if isinstance(hit, str):
-                found.add(hit)
-            else:
-                found.update(hit)
-        cap = self.settings.story_bucket_cap
-        for key in story:
-            hit = self._story.get(key)
-            if hit is None:
-                continue
-            if isinstance(hit, str):
-                found.add(hit)
-            elif len(hit) <= cap:
-                found.update(hit)
+        _gather(self._near, near, found)
+        # one-row story buckets of stock phrases grow large: skip those over the cap
+        _gather(self._story, story, found, cap=self.settings.story_bucket_cap)
         return found
 
     def _scored(self, probe: Probe, ids: set[str]) -> list[tuple[float, int, str]]:
@@ -422,3 +408,15 @@ class DedupIndex:
         for aid in old:
             self._discard(aid)
         return old
+
+
+def _gather(buckets: dict[int, str | list[str]], keys: list[int], found: set[str], cap: int | None = None) -> None:
+    """Add the ids in ``buckets[key]`` for every key (a bucket is one id or a list of ids)."""
+    for key in keys:
+        hit = buckets.get(key)
+        if hit is None:
+            continue
+        if isinstance(hit, str):
+            found.add(hit)
+        elif cap is None or len(hit) <= cap:
+            found.update(hit)
