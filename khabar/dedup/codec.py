@@ -7,6 +7,7 @@ topics, so they must be compact, versioned and safe to decode from anywhere.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -84,25 +85,21 @@ class Reader:
         except UnicodeDecodeError as exc:
             raise CorruptEntryError(f"bad string field: {exc}") from exc
 
-    def u32_array(self) -> npt.NDArray[np.uint32]:
+    def _array(self, dtype: str, itemsize: int) -> npt.NDArray[Any]:
         (n,) = self.unpack("I")
         assert isinstance(n, int)
-        end = self._pos + 4 * n
+        end = self._pos + itemsize * n
         if end > len(self._data):
             raise CorruptEntryError("truncated array")
-        arr = np.frombuffer(self._data, dtype="<u4", count=n, offset=self._pos).astype(np.uint32)
+        arr = np.frombuffer(self._data, dtype=dtype, count=n, offset=self._pos)
         self._pos = end
         return arr
 
+    def u32_array(self) -> npt.NDArray[np.uint32]:
+        return self._array("<u4", 4).astype(np.uint32)
+
     def u16_array(self) -> npt.NDArray[np.uint16]:
-        (n,) = self.unpack("I")
-        assert isinstance(n, int)
-        end = self._pos + 2 * n
-        if end > len(self._data):
-            raise CorruptEntryError("truncated array")
-        arr = np.frombuffer(self._data, dtype="<u2", count=n, offset=self._pos).astype(np.uint16)
-        self._pos = end
-        return arr
+        return self._array("<u2", 2).astype(np.uint16)
 
     def done(self) -> None:
         """Check that every byte was consumed."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Callable, Sequence
@@ -73,7 +72,8 @@ class Stack:
         port = free_port()
         log = self.tmp / f"worker-{len(self.workers)}-{port}.log"
         data_dir = self.settings.data_dir / f"w{len(self.workers)}-{port}"
-        env = settings_env(self.settings) | {"KHABAR_WEB_PORT": str(port), "KHABAR_DATA_DIR": str(data_dir)}
+        env = settings_env(self.settings) | {"KHABAR_WEB_PORT": str(port), "KHABAR_DATA_DIR": str(data_dir),
+                                             "PYTHONUNBUFFERED": "1"}
         proc = spawn_worker(env, log_path=log)
         worker = Worker(proc, port, log)
         self.workers.append(worker)
@@ -106,5 +106,3 @@ def accounted_ids(c: Collected, settings: Settings) -> set[str]:
     t = settings.topics
     return c.ids(t.enriched) | c.ids(t.duplicates) | c.ids(t.deadletter, key="article_id")
 
-
-os.environ.setdefault("PYTHONUNBUFFERED", "1")
