@@ -36,6 +36,30 @@ class SchemaViolationError(InvalidArticleError):
     reason = "schema_violation"
 
 
+class ArticleTooLargeError(InvalidArticleError):
+    """The record, its text or a record khabar would write for it exceeds a size limit."""
+
+    reason = "too_large"
+
+
+class JsonTooDeepError(InvalidArticleError):
+    """The JSON nests deeper than ``limits.max_json_depth`` (checked without recursion)."""
+
+    reason = "too_deep"
+
+
+class InvalidUnicodeError(InvalidArticleError):
+    """A JSON string holds a lone UTF-16 surrogate (``\\ud800``), which no UTF-8 output can carry."""
+
+    reason = "invalid_unicode"
+
+
+class TooManySentencesError(InvalidArticleError):
+    """The text has more sentences than ``limits.max_sentences``."""
+
+    reason = "too_many_sentences"
+
+
 class StageError(KhabarError):
     """An enrichment stage failed on one article."""
 
@@ -43,6 +67,14 @@ class StageError(KhabarError):
         super().__init__(f"{stage}: {message}")
         self.stage = stage
         self.reason = f"stage_failed:{stage}"
+
+
+class StageTimeoutError(StageError):
+    """A stage ran past its time budget (``limits.stage_budget_ms``) on one article."""
+
+    def __init__(self, stage: str, budget_ms: float) -> None:
+        super().__init__(stage, f"over its time budget of {budget_ms:g} ms")
+        self.reason = f"stage_timeout:{stage}"
 
 
 class ModelDataMissingError(KhabarError):

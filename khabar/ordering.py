@@ -12,7 +12,9 @@ delivered something at or after time ``w``, nothing earlier than ``w`` can still
 come. A partition stops holding the watermark back when it is *quiet*: the
 others have sent items stamped ``max_wait`` seconds later (by the sender's clock,
 so a pause of the sequencer itself makes nobody quiet) while it sent nothing.
-When nothing at all arrives for ``idle`` seconds, everything held is released. An
+When nothing at all arrives for ``idle`` seconds, everything held is released (a
+caller whose event loop was busy says so with :meth:`ReorderBuffer.touch`, so a
+stall of the sequencer itself is never mistaken for silence of the sources). An
 article that still arrives behind an already-released one is *late*: released
 at once, counted, and its verdict then follows arrival order.
 """
@@ -90,6 +92,11 @@ class ReorderBuffer(Generic[T]):
         self._latest_sent = max(self._latest_sent, sent)
         self._last_push = now
         return late
+
+    def touch(self) -> None:
+        """Restart the idle clock: the caller knows it was not listening (its event loop was
+        busy), so the time since the last item is not silence of the sources."""
+        self._last_push = self._clock()
 
     def watermark(self) -> float:
         """Event time up to which every active source has delivered."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from khabar.budget import stage_budget
 from khabar.config import Settings
 from khabar.errors import KhabarError, StageError
 from khabar.text.boilerplate import boilerplate_spans
@@ -105,6 +106,7 @@ class Pipeline:
     def __init__(self, settings: Settings, on_stage: StageTimer | None = None) -> None:
         self.components: list[Component] = [_FACTORIES[name](settings) for name in settings.pipeline]
         self._on_stage = on_stage
+        self._budget_ms = settings.limits.stage_budget_ms
 
     @property
     def names(self) -> list[str]:
@@ -113,19 +115,25 @@ class Pipeline:
     def warm(self) -> None:
         """Load every component's models now (a worker does this before consuming, so the
         first article does not stall the event loop for seconds)."""
-        sample = RawArticle(id="warm-up", text="قصفت القوات مدينة كييف يوم السبت وقال الرئيس إن المحادثات فشلت.")
-        self(ArticleContext(article=sample, doc=prepare_doc(sample)))
+        for text in ("قصفت القوات مدينة كييف يوم السبت وقال الرئيس إن المحادثات فشلت.",
+                     "Officials met in Geneva on Saturday and said the talks had failed."):
+            sample = RawArticle(id="warm-up", text=text)  # Latin text loads the fastText model
+            ctx = ArticleContext(article=sample, doc=prepare_doc(sample))
+            for component in self.components:
+                component(ctx)  # no stage budget: loading the models is the slow part here
 
     def __call__(self, ctx: ArticleContext) -> ArticleContext:
         """Run every component over ``ctx``.
 
         Raises:
             StageError: A component failed; the caller dead-letters the article.
+            StageTimeoutError: A component ran past ``settings.limits.stage_budget_ms``.
         """
         for component in self.components:
             t0 = time.perf_counter()
             try:
-                component(ctx)
+                with stage_budget(component.name, self._budget_ms):
+                    component(ctx)
             except KhabarError:
                 raise
             except Exception as exc:  # a bug in one stage must not take the worker down

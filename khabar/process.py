@@ -16,12 +16,17 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from khabar.config import Settings
+from khabar.budget import check_budget, stage_budget
+from khabar.config import LimitSettings, Settings
 from khabar.dedup import DedupIndex, Probe, Verdict, make_probe
 from khabar.errors import (
+    ArticleTooLargeError,
     InvalidArticleError,
+    InvalidUnicodeError,
+    JsonTooDeepError,
     MalformedJsonError,
     SchemaViolationError,
+    TooManySentencesError,
     UndecodableInputError,
 )
 from khabar.pipeline import ArticleContext, Pipeline, prepare_doc
@@ -33,20 +38,48 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_raw(value: bytes | None, ingested_at: datetime | None = None) -> RawArticle:
+def json_depth_exceeds(obj: object, limit: int) -> bool:
+    """True when ``obj`` (parsed JSON) nests deeper than ``limit`` containers.
+
+    Iterative, so no input can make it recurse; it stops at the first path that is too deep.
+    """
+    stack: list[tuple[object, int]] = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse_raw(value: bytes | None, ingested_at: datetime | None = None,
+              limits: LimitSettings | None = None) -> RawArticle:
     """Decode one raw record into a :class:`RawArticle`.
 
     Args:
         value: The record value as received.
         ingested_at: When the record entered Kafka; used unless the record says.
+        limits: Size and depth limits (the defaults when omitted).
 
     Raises:
+        ArticleTooLargeError: More than ``limits.max_article_bytes`` bytes (checked before
+            decoding) or a text longer than ``limits.max_text_chars``.
         UndecodableInputError: Not UTF-8.
-        MalformedJsonError: Not a JSON object.
-        SchemaViolationError: Missing or mistyped fields, or an empty text.
+        MalformedJsonError: Not a JSON object (or a number beyond Python's digit limit).
+        JsonTooDeepError: Nested deeper than ``limits.max_json_depth``.
+        SchemaViolationError: Missing or mistyped fields.
+        InvalidUnicodeError: A string field holds a lone surrogate (``"\\ud800"``).
+        InvalidArticleError: An empty text (reason ``empty_text``).
     """
+    limits = limits or LimitSettings()
     if value is None:
         raise MalformedJsonError("empty record (no value)")
+    if len(value) > limits.max_article_bytes:
+        raise ArticleTooLargeError(f"record of {len(value):,} bytes exceeds limits.max_article_bytes "
+                                   f"({limits.max_article_bytes:,})")
     try:
         decoded = value.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -55,14 +88,33 @@ def parse_raw(value: bytes | None, ingested_at: datetime | None = None) -> RawAr
         obj = json.loads(decoded)
     except json.JSONDecodeError as exc:
         raise MalformedJsonError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        # the C decoder guards its own recursion: nothing overflowed, the input is just too deep
+        raise JsonTooDeepError(f"JSON nested deeper than the decoder allows "
+                               f"(limits.max_json_depth is {limits.max_json_depth})") from exc
+    except ValueError as exc:  # an integer beyond sys.get_int_max_str_digits()
+        raise MalformedJsonError(f"not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise MalformedJsonError(f"expected a JSON object, got {type(obj).__name__}")
+    if json_depth_exceeds(obj, limits.max_json_depth):
+        raise JsonTooDeepError(f"JSON nested deeper than limits.max_json_depth ({limits.max_json_depth})")
     try:
         article = RawArticle.model_validate(obj)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "record"
         raise SchemaViolationError(f"{where}: {first['msg']}") from exc
+    for name in ("id", "text", "title", "source", "url", "language_hint"):
+        field_value = getattr(article, name)
+        try:
+            if field_value is not None:
+                field_value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidUnicodeError(f"{name}: lone surrogate {field_value[exc.start]!r} "
+                                      f"at character {exc.start}") from exc
+    if len(article.text) > limits.max_text_chars:
+        raise ArticleTooLargeError(f"text of {len(article.text):,} characters exceeds "
+                                   f"limits.max_text_chars ({limits.max_text_chars:,})")
     if not article.text.strip():
         raise InvalidArticleError("text is empty", reason="empty_text")
     if article.ingested_at is None and ingested_at is not None:
@@ -80,9 +132,24 @@ class Prepared:
 
 
 def prepare(article: RawArticle, settings: Settings) -> Prepared:
-    """Normalize once and compute the dedup fingerprints."""
-    doc = prepare_doc(article)
-    return Prepared(article, doc, make_probe(article, doc, settings.dedup))
+    """Normalize once and compute the dedup fingerprints, within the stage budget.
+
+    Raises:
+        TooManySentencesError: More than ``settings.limits.max_sentences`` sentences.
+        StageTimeoutError: The pass ran past ``settings.limits.stage_budget_ms``
+            (reason ``stage_timeout:prepare``).
+    """
+    limits = settings.limits
+    with stage_budget("prepare", limits.stage_budget_ms):
+        doc = prepare_doc(article)
+        check_budget()
+        # the sentence split is computed once here and cached on the doc for the stages
+        n_sentences = len(doc.sentences)
+        if n_sentences > limits.max_sentences:
+            raise TooManySentencesError(f"{n_sentences:,} sentences exceed limits.max_sentences "
+                                        f"({limits.max_sentences:,})")
+        check_budget()
+        return Prepared(article, doc, make_probe(article, doc, settings.dedup))
 
 
 def enrich(article: RawArticle, pipeline: Pipeline, doc: Doc | None = None) -> ArticleContext:
@@ -112,27 +179,70 @@ def build_duplicate(article: RawArticle, verdict: Verdict) -> DuplicateNotice:
     )
 
 
+#: Longest error message a dead letter carries (a pydantic message can quote the input).
+_MAX_ERROR_CHARS = 2_000
+
+
 def build_deadletter(value: bytes | None, error: Exception, *, reason: str | None = None,
                      article_id: str | None = None, topic: str | None = None,
-                     partition: int | None = None, offset: int | None = None) -> DeadLetter:
-    """The record for ``khabar.deadletter``: the reason and the original bytes."""
+                     partition: int | None = None, offset: int | None = None,
+                     limits: LimitSettings | None = None) -> DeadLetter:
+    """The record for ``khabar.deadletter``: the reason and the original bytes.
+
+    The original is cut to ``limits.deadletter_original_bytes`` (the error says so) so that
+    the dead letter of an oversized record still fits on the topic.
+    """
+    keep = (limits or LimitSettings()).deadletter_original_bytes
+    original = value or b""
+    message = (str(error) or type(error).__name__)[:_MAX_ERROR_CHARS]
+    if len(original) > keep:
+        message += f" [original_b64 holds the first {keep:,} of {len(original):,} bytes]"
+        original = original[:keep]
     return DeadLetter(
         reason=reason or getattr(error, "reason", "internal_error"),
-        error=str(error) or type(error).__name__,
-        article_id=article_id,
-        original_b64=base64.b64encode(value or b"").decode("ascii"),
+        error=message,
+        article_id=_printable_id(article_id),
+        original_b64=base64.b64encode(original).decode("ascii"),
         topic=topic, partition=partition, offset=offset, processed_at=now_utc(),
     )
 
 
-def guess_article_id(value: bytes | None) -> str | None:
-    """The ``id`` of a record that failed validation, when one can be read (for dead letters)."""
+def _printable_id(article_id: str | None) -> str | None:
+    # a dead letter must serialize whatever the input held: ids with lone surrogates are dropped
+    if article_id is None:
+        return None
     try:
-        obj = json.loads(value or b"")
-    except (ValueError, UnicodeDecodeError):
+        article_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return article_id
+
+
+def guess_article_id(value: bytes | None, limits: LimitSettings | None = None) -> str | None:
+    """The ``id`` of a record that failed validation, when one can be read (for dead letters).
+
+    Never raises: oversized, undecodable or too deeply nested records have no readable id.
+    """
+    if value is None or len(value) > (limits or LimitSettings()).max_article_bytes:
+        return None
+    try:
+        obj = json.loads(value)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     ident = obj.get("id") if isinstance(obj, dict) else None
-    return ident if isinstance(ident, str) else None
+    return _printable_id(ident) if isinstance(ident, str) and 0 < len(ident) <= 512 else None
+
+
+def check_output_size(payload: bytes, what: str, limits: LimitSettings) -> bytes:
+    """``payload`` unchanged when it fits in ``limits.max_output_bytes``.
+
+    Raises:
+        ArticleTooLargeError: It does not; the article is dead-lettered (``too_large``).
+    """
+    if len(payload) > limits.max_output_bytes:
+        raise ArticleTooLargeError(f"{what} record of {len(payload):,} bytes exceeds "
+                                   f"limits.max_output_bytes ({limits.max_output_bytes:,})")
+    return payload
 
 
 OfflineRecord = EnrichedArticle | DuplicateNotice | DeadLetter
@@ -147,23 +257,27 @@ class OfflineEnricher:
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline or Pipeline(settings)
+        # models load now, not inside the first article's stage budget
+        self.pipeline.warm()
         self.index = DedupIndex(settings.dedup)
 
     def process(self, value: bytes, ingested_at: datetime | None = None) -> OfflineRecord:
-        """One input record in, one output record out."""
+        """One input record in, one output record out. Never raises on bad input."""
+        limits = self.settings.limits
         try:
-            article = parse_raw(value, ingested_at or now_utc())
+            article = parse_raw(value, ingested_at or now_utc(), limits)
         except InvalidArticleError as exc:
-            return build_deadletter(value, exc, article_id=guess_article_id(value))
+            return build_deadletter(value, exc, article_id=guess_article_id(value, limits), limits=limits)
         try:
             prepared = prepare(article, self.settings)
             verdict, _entry = self.index.decide(prepared.probe)
             if verdict.kind != "unique":
                 return build_duplicate(article, verdict)
             ctx = enrich(article, self.pipeline, prepared.doc)
-            return build_enriched(ctx, verdict, prepared.probe.content_hash)
-        except InvalidArticleError as exc:
-            return build_deadletter(value, exc, article_id=article.id)
+            record = build_enriched(ctx, verdict, prepared.probe.content_hash)
+            # the same size check the enrich agent makes before it writes
+            check_output_size(record.model_dump_json().encode(), "enriched", limits)
+            return record
         except Exception as exc:  # one bad article must not stop the batch
             reason = getattr(exc, "reason", "internal_error")
-            return build_deadletter(value, exc, reason=reason, article_id=article.id)
+            return build_deadletter(value, exc, reason=reason, article_id=article.id, limits=limits)

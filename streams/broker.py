@@ -91,10 +91,13 @@ class EmbeddedBroker:
         ...     print(broker.url)  # kafka://127.0.0.1:40123
     """
 
-    def __init__(self, binary: Path | None = None, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, binary: Path | None = None, port: int | None = None, log_path: Path | None = None,
+                 advertised_port: int | None = None) -> None:
         self.binary = find_tansu(binary)
         self.host = "127.0.0.1"
         self.port = port or free_port(self.host)
+        #: Port the broker tells clients to use (a TLS-terminating proxy in front of it, in tests).
+        self.advertised_port = advertised_port or self.port
         self.log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -114,7 +117,7 @@ class EmbeddedBroker:
         cmd = [
             str(self.binary), "broker",
             "--listener-url", listener,
-            "--advertised-listener-url", listener,
+            "--advertised-listener-url", f"tcp://{self.host}:{self.advertised_port}",
             "--storage-engine", "memory://tansu/",
         ]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -138,8 +141,20 @@ class EmbeddedBroker:
             proc.kill()
             proc.wait(timeout)
 
+    def restart(self, down_seconds: float = 0.0, timeout: float = 20.0) -> EmbeddedBroker:
+        """Stop Tansu, stay down ``down_seconds``, start it again on the same port.
+
+        With memory storage the broker comes back **empty**: no topics, messages,
+        committed offsets or changelogs. Topics must be created again before clients
+        ask for their metadata (a running worker does it itself, see :mod:`streams.health`).
+        """
+        self.stop()
+        time.sleep(down_seconds)
+        return self.start(timeout)
+
     @property
     def running(self) -> bool:
+        """True while the Tansu process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
     def __enter__(self) -> EmbeddedBroker:

@@ -79,7 +79,8 @@ def topics_create() -> None:
     if not settings.broker_url:
         raise _fail(KhabarError("KHABAR_BROKER_URL is not set"))
     try:
-        created = asyncio.run(create_topics(settings.broker_url, topic_specs(settings), settings.replication_factor))
+        created = asyncio.run(create_topics(settings.broker_url, topic_specs(settings), settings.replication_factor,
+                                            security=settings.kafka))
     except KhabarError as exc:
         raise _fail(exc) from None
     for spec in topic_specs(settings):
@@ -129,7 +130,7 @@ def replay(
         task = progress.add_task("replaying", total=len(records))
         try:
             sent = asyncio.run(produce(settings.broker_url, settings.topics.raw, records, rate=rate,
-                                       on_sent=lambda: progress.advance(task)))
+                                       on_sent=lambda: progress.advance(task), security=settings.kafka))
         except KhabarError as exc:
             raise _fail(exc) from None
     err.print(f"sent {sent} records to {settings.topics.raw}")
@@ -204,13 +205,81 @@ def snapshot(
 
 @app.command()
 def bench(
-    what: Annotated[str, typer.Argument(help="all | normalize | dedup | language | events")] = "all",
-    limit: Annotated[int, typer.Option(help="Corpus articles to use")] = 3000,
+    what: Annotated[str, typer.Argument(
+        help="all, or one stage (normalize | dedup | language | events | serialize) for its CPU only")] = "all",
+    corpus: Annotated[Path | None, typer.Option(
+        help="SaudiNewsNet folder of zips, or JSON Lines (default: the shared SaudiNewsNet, else seeds/ replicated)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Articles to use")] = 3000,
+    workers: Annotated[int, typer.Option(min=1, help="Workers of the scaled end-to-end run")] = 2,
+    rate: Annotated[float, typer.Option(min=1, help="Offered articles/s of the latency run")] = 200.0,
+    only: Annotated[str | None, typer.Option(
+        help="Comma-separated parts: stages,ceilings,e2e,latency,memory (default: all)")] = None,
+    window_articles: Annotated[int, typer.Option(
+        min=1, help="Articles in the simulated dedup window (7 days x 100,000 by default)")] = 700_000,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here")] = None,
 ) -> None:
-    """CPU time per median SaudiNewsNet article for each stage, plus memory and state figures."""
-    from khabar.bench import run_bench
+    """Throughput, latency, CPU per stage and memory, against the broker's and Faust's ceilings.
 
-    raise typer.Exit(run_bench(what, limit=limit))
+    Uses the embedded broker unless KHABAR_BROKER_URL is set.
+    """
+    if what != "all":
+        from khabar.bench import run_bench
+
+        try:
+            raise typer.Exit(run_bench(what, limit=limit, corpus=corpus))
+        except (KhabarError, ValueError) as exc:
+            raise _fail(exc) from None
+    import json
+
+    from streams.bench.run import PARTS, BenchOptions, run_all
+
+    parts = frozenset(p.strip() for p in only.split(",") if p.strip()) if only else frozenset(PARTS)
+    opts = BenchOptions(corpus=corpus, limit=limit, workers=workers, rate=rate, only=parts,
+                        window_articles=window_articles)
+    try:
+        report = run_all(opts)
+    except KhabarError as exc:
+        raise _fail(exc) from None
+    if json_out is not None:
+        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        err.print(f"report written to {json_out}")
+
+
+@app.command()
+def soak(
+    paths: Annotated[list[Path] | None, typer.Argument(help="What to replay (default: the whole SaudiNewsNet corpus)")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Replay only the first N articles")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
+    partitions: Annotated[int, typer.Option(min=1, help="Partitions of the keyed topics")] = 4,
+    sample_seconds: Annotated[float, typer.Option(min=0.2, help="Seconds between memory samples")] = 2.0,
+    max_growth_mb: Annotated[float, typer.Option(help="RSS growth allowed after the dedup window filled")] = 150.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every article")] = 3600.0,
+    out: Annotated[Path, typer.Option(help="Directory for soak.csv, soak.png, summary.json and logs")] = Path(
+        ".khabar/soak"),
+) -> None:
+    """Replay at full speed to N workers on an embedded broker; check memory, error logs and ids (exit 1 on failure)."""
+    import json
+    import logging
+
+    from khabar.corpus import iter_corpus, iter_sources
+    from streams.replay import replay_records
+    from streams.soak import run_soak
+
+    settings = load_settings()
+    _configure_logs(settings)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per metrics sample otherwise
+    try:
+        articles = list(iter_sources(paths)) if paths else list(iter_corpus(limit=limit))
+    except (KhabarError, OSError) as exc:
+        raise _fail(exc) from None
+    records = list(replay_records(articles, limit=limit))
+    result = run_soak(settings, records, out, workers=workers, partitions=partitions,
+                      sample_seconds=sample_seconds, timeout=timeout, max_growth_mb=max_growth_mb)
+    print(json.dumps(result.__dict__, indent=2))
+    err.print(f"[{'green' if result.ok else 'red'}]soak {'passed' if result.ok else 'failed'}[/]: "
+              f"{result.accounted}/{result.sent} ids accounted for in {result.seconds:.0f}s; "
+              f"plot {out / 'soak.png'}" + ("" if result.ok else f"; {'; '.join(result.reasons)}"))
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @eval_app.command("events")

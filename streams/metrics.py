@@ -84,6 +84,20 @@ class Metrics:
             "khabar_assigned_partitions", "Partitions of khabar's topics assigned to this worker", ["topic"], registry=r
         )
         self.info = Info("khabar_worker", "Worker version and settings hash", registry=r)
+        self.broker_up = Gauge(
+            "khabar_broker_up", "1 while a bootstrap broker accepts connections, 0 during an outage", registry=r
+        )
+        self.broker_outages = Counter(
+            "khabar_broker_outages_total", "Times every bootstrap broker stopped accepting connections", registry=r
+        )
+        self.broker_last_outage = Gauge(
+            "khabar_broker_last_outage_seconds", "Length of the last broker outage that ended", registry=r
+        )
+        self.topic_layout_ok = Gauge(
+            "khabar_topic_layout_ok",
+            "1 when every topic exists with its partition count (checked at start and after an outage)",
+            registry=r,
+        )
         self._initialize_labels()
 
     def _initialize_labels(self) -> None:
@@ -95,15 +109,20 @@ class Metrics:
             self.deadletters.labels(reason=reason)
         for code in LANGUAGE_CODES:
             self.languages.labels(code=code)
-        for stage in STAGES:
-            self.stage_seconds.labels(stage=stage)
+        # the per-article observers use these children: a labels() lookup per call is a
+        # measurable share of the hot path at several observations per article
+        self._stage_children = {stage: self.stage_seconds.labels(stage=stage) for stage in STAGES}
+        self._language_children = {code: self.languages.labels(code=code) for code in LANGUAGE_CODES}
         for store in STATE_STORES:
             self.state_entries.labels(store=store)
             self.state_bytes.labels(store=store)
 
     def observe_stage(self, stage: str, seconds: float) -> None:
         """Record one stage's processing time (usable as a :class:`~khabar.pipeline.Pipeline` callback)."""
-        self.stage_seconds.labels(stage=stage).observe(seconds)
+        child = self._stage_children.get(stage)
+        if child is None:
+            child = self._stage_children[stage] = self.stage_seconds.labels(stage=stage)
+        child.observe(seconds)
 
     def count_language(self, code: str) -> None:
-        self.languages.labels(code=code if code in LANGUAGE_CODES else "other").inc()
+        self._language_children.get(code, self._language_children["other"]).inc()

@@ -17,8 +17,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from khabar.config import KafkaSecurity
 from schemas.models import RawArticle
 from streams.errors import BrokerError
+from streams.security import aiokafka_kwargs
 from streams.topics import bootstrap_servers
 
 
@@ -40,17 +42,20 @@ def replay_records(articles: Sequence[RawArticle], loops: int = 1, limit: int | 
 
 
 async def produce(broker_url: str, topic: str, records: Iterable[tuple[str | None, bytes]],
-                  rate: float | None = None, on_sent: Callable[[], None] | None = None) -> int:
+                  rate: float | None = None, on_sent: Callable[[], None] | None = None,
+                  security: KafkaSecurity | None = None) -> int:
     """Send records to ``topic``; returns how many were sent.
 
     Args:
         rate: Messages per second at most; ``None`` sends as fast as the broker takes them.
+        security: Protocol, TLS and SASL of the connection (``settings.kafka``); PLAINTEXT when unset.
 
     Raises:
         BrokerError: The broker cannot be reached or refuses a record.
     """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(broker_url), linger_ms=10,
-                                max_batch_size=262_144, acks="all", max_request_size=8_388_608)
+                                max_batch_size=262_144, acks="all", max_request_size=8_388_608,
+                                **aiokafka_kwargs(security))
     try:
         await asyncio.wait_for(producer.start(), 30)
     except (TimeoutError, KafkaError, OSError) as exc:
@@ -92,15 +97,18 @@ class Collected:
 
 
 async def collect(broker_url: str, topics: Sequence[str], done: Callable[[Collected], bool],
-                  timeout: float = 120.0) -> Collected:
+                  timeout: float = 120.0, security: KafkaSecurity | None = None) -> Collected:
     """Read ``topics`` from the beginning (no consumer group) until ``done`` says so.
+
+    Args:
+        security: Protocol, TLS and SASL of the connection (``settings.kafka``); PLAINTEXT when unset.
 
     Raises:
         TimeoutError: ``done`` was still false after ``timeout`` seconds; the
             message says what had been read.
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(broker_url), enable_auto_commit=False,
-                                group_id=None, auto_offset_reset="earliest")
+                                group_id=None, auto_offset_reset="earliest", **aiokafka_kwargs(security))
     await consumer.start()
     out = Collected({t: [] for t in topics})
     try:

@@ -1,4 +1,4 @@
-"""The dedup sequencer's state: the in-memory index and the reorder window.
+"""The dedup sequencer's state: the dedup index and the reorder window.
 
 Kept free of Faust so that it unit-tests on plain values; the ``khabar.sequence``
 agent feeds it and persists what :meth:`Sequencer.ready` returns.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from khabar.config import DedupSettings
@@ -35,11 +36,15 @@ class Sequencer(Generic[T]):
     Args:
         settings: Dedup parameters.
         sources: Number of upstream partitions feeding the sequencer.
+        blob_dir: Keep the index's shingle sets in RocksDB under this directory
+            (``KHABAR_STORE=rocksdb://``); None keeps them in RAM.
     """
 
-    def __init__(self, settings: DedupSettings, sources: int = 1) -> None:
+    def __init__(self, settings: DedupSettings, sources: int = 1,
+                 blob_dir: Path | None = None) -> None:
         self.settings = settings
-        self.index = DedupIndex(settings)
+        self.blob_dir = blob_dir
+        self.index = DedupIndex(settings, blob_dir=blob_dir)
         self.buffer: ReorderBuffer[tuple[T, RawArticle, Probe]] = ReorderBuffer(
             settings.reorder_grace_seconds, max_wait=settings.reorder_max_wait_seconds,
             sources=range(sources))
@@ -76,9 +81,10 @@ class Sequencer(Generic[T]):
 
     def rebuild(self, entries: Iterable[tuple[str, bytes | None]]) -> None:
         """Replace the index with one rebuilt from persisted entries (after recovery)."""
-        fresh = DedupIndex(self.settings)
+        fresh = DedupIndex(self.settings, blob_dir=self.blob_dir)
         fresh.restore_many((article_id, entry) for article_id, entry in entries if entry is not None)
-        self.index = fresh
+        old, self.index = self.index, fresh
+        old.close()  # frees its blob file now rather than at garbage collection
 
     def revoke(self) -> int:
         """Forget queued articles (the partition moved; the new owner gets them again)."""

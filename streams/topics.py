@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from khabar.config import Settings
+from khabar.config import KafkaSecurity, Settings
 from streams.errors import TopicSetupError
+from streams.security import aiokafka_kwargs
 
 DEDUP_TABLE = "dedup_index"
 
@@ -50,8 +51,13 @@ def bootstrap_servers(broker_url: str) -> str:
 
 
 async def create_topics(broker_url: str, specs: list[TopicSpec], replication_factor: int = 1,
-                        timeout: float = 30.0) -> list[str]:
+                        timeout: float = 30.0, security: KafkaSecurity | None = None,
+                        create_missing: bool = True) -> list[str]:
     """Create missing topics and check that existing ones have the expected partitions.
+
+    Args:
+        security: Protocol, TLS and SASL of the connection (``settings.kafka``); PLAINTEXT when unset.
+        create_missing: False only checks: a missing topic is an error, as is a wrong count.
 
     Returns:
         Names of the topics created by this call.
@@ -60,7 +66,8 @@ async def create_topics(broker_url: str, specs: list[TopicSpec], replication_fac
         TopicSetupError: The broker is unreachable, or a topic exists with another
             partition count.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(broker_url), request_timeout_ms=int(timeout * 1000))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers(broker_url), request_timeout_ms=int(timeout * 1000),
+                                **aiokafka_kwargs(security))
     try:
         await asyncio.wait_for(admin.start(), timeout)
     except (TimeoutError, KafkaError, OSError) as exc:
@@ -69,7 +76,11 @@ async def create_topics(broker_url: str, specs: list[TopicSpec], replication_fac
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
-        for spec in missing:
+        if missing and not create_missing:
+            raise TopicSetupError("missing topics: " + ", ".join(s.name for s in missing))
+        # single-partition topics first: after a Tansu restart they race the clients'
+        # metadata requests, which would auto-create them with 4 partitions
+        for spec in sorted(missing, key=lambda s: s.partitions):
             configs = {"cleanup.policy": "compact"} if spec.compacted else {}
             try:
                 await admin.create_topics(

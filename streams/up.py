@@ -21,6 +21,7 @@ from khabar.config import Settings
 from khabar.corpus import iter_sources
 from schemas.models import RawArticle
 from streams.broker import EmbeddedBroker, free_port, port_is_free
+from streams.cluster import output_id_fields
 from streams.replay import Collected, collect, produce, replay_records
 from streams.topics import create_topics, topic_specs
 from streams.worker import spawn_worker, stop_process, wait_for_metrics
@@ -44,18 +45,21 @@ def accounted(collected: Collected, settings: Settings, ids: set[str]) -> dict[s
     """Outcome of each replayed id found on the output topics so far."""
     t = settings.topics
     found: dict[str, Outcome] = {}
-    for r in collected.of(t.enriched):
-        if r.get("id") in ids:
-            lang = (r.get("language") or {}).get("code", "")
-            found[r["id"]] = Outcome(r["id"], "enriched", language=lang,
-                                     events=Counter(e["type"] for e in r.get("events", [])))
-    for r in collected.of(t.duplicates):
-        if r.get("id") in ids:
-            found[r["id"]] = Outcome(r["id"], "duplicate", duplicate_of=r["duplicate_of"],
-                                     duplicate_kind=r["duplicate_kind"], similarity=r["similarity"])
-    for r in collected.of(t.deadletter):
-        if r.get("article_id") in ids:
-            found[r["article_id"]] = Outcome(r["article_id"], "deadletter", reason=r["reason"])
+    # the same topic → id-field mapping the tests and the bench count with
+    for topic, key in output_id_fields(settings).items():
+        for r in collected.of(topic):
+            article_id = r.get(key)
+            if article_id not in ids:
+                continue
+            if topic == t.enriched:
+                found[article_id] = Outcome(article_id, "enriched",
+                                            language=(r.get("language") or {}).get("code", ""),
+                                            events=Counter(e["type"] for e in r.get("events", [])))
+            elif topic == t.duplicates:
+                found[article_id] = Outcome(article_id, "duplicate", duplicate_of=r["duplicate_of"],
+                                            duplicate_kind=r["duplicate_kind"], similarity=r["similarity"])
+            else:
+                found[article_id] = Outcome(article_id, "deadletter", reason=r["reason"])
     return found
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
-from khabar.text.boilerplate import boilerplate_spans
+from khabar.corpus import iter_corpus
+from khabar.text.boilerplate import _line_matches, _required_literal, _rules, boilerplate_spans
 
 BODY = "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة الرياض."
 
@@ -65,3 +67,38 @@ def test_spans_are_sorted_and_disjoint() -> None:
     spans = boilerplate_spans(text)
     assert spans == sorted(spans)
     assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+
+
+def _spans_by_plain_search(text: str) -> list[tuple[int, int]]:
+    """The definition: every rule regex searched over the whole text, spans merged."""
+    spans = sorted(m.span() for _, rx, _ in _rules() for m in rx.finditer(text) if m.end() > m.start())
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def test_shortcuts_give_the_plain_search_spans() -> None:
+    # line rules tried at line starts only, scopes skipped when a required literal is absent
+    texts = [a.text for a in iter_corpus(limit=400)]
+    texts += ["شارك\nعلى تويتر\n\nشارك المقال\n", "\n\n  طباعة | x\n", "x سمات a b", "سمات"]
+    for text in texts:
+        assert boilerplate_spans(text) == _spans_by_plain_search(text)
+
+
+def test_line_matches_equal_finditer() -> None:
+    line_rx = next(rx for scope, rx, _ in _rules() if scope == "line")
+    for text in ["", "\n", "شارك المقال", "نص\nشارك المقال\nنص", "شارك\n\nطباعة\n", "طباعة\n" * 3]:
+        assert _line_matches(line_rx, text) == [m.span() for m in line_rx.finditer(text)]
+    assert _line_matches(re.compile(r"^x*$", re.MULTILINE), "a\n") is None  # empty match: use finditer
+
+
+def test_required_literal() -> None:
+    assert _required_literal(r"(?<=[.!])\s*سمات(?: \S+){1,15}") == "سمات"
+    assert _required_literal(r"ab(?:cde)+f?") == "cde"
+    assert _required_literal(r"abc|xyz") is None  # either alternative may match
+    assert _required_literal(r"(?i)abc") is None
+    assert _required_literal(r"a(?:bc)?") == "a"

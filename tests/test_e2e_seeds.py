@@ -13,7 +13,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from khabar.process import guess_article_id
 from tests.conftest import MALFORMED, SeededWorker
+from tests.support.accounting import assert_accounting
 from tests.support.stack import accounted_ids
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +45,18 @@ def test_seeds_twice_give_five_originals_and_five_copies(seeded_worker: SeededWo
     assert "ASSAULT" in {e["type"] for e in enriched["000_02b480f61992c5b6"]["events"]}
     # every copy shares its original's story
     assert all(dups[f"{s}#r2"]["story_id"] == enriched[s]["story_id"] for s in seeded_worker.seed_ids)
+
+
+def test_every_input_is_accounted_for_once(seeded_worker: SeededWorker) -> None:
+    """inputs = enriched + duplicates + dead letters: by id for the replayed articles and
+    for malformed records with a readable id, by the original bytes for the rest."""
+    stack = seeded_worker.stack
+    t = stack.settings.topics
+    c = seeded_worker.collected
+    assert_accounting(c, stack.settings, seeded_worker.replayed_ids
+                      + [i for i in (guess_article_id(v) for v, _ in MALFORMED) if i is not None])
+    anonymous = [base64.b64decode(r["original_b64"]) for r in c.of(t.deadletter) if r["article_id"] is None]
+    assert Counter(anonymous) == Counter(v for v, _ in MALFORMED if guess_article_id(v) is None)
 
 
 def test_events_topic_carries_each_event_once(seeded_worker: SeededWorker) -> None:

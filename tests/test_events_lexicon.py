@@ -77,14 +77,25 @@ def test_defective_verb_forms() -> None:
     assert {"التقي", "التقت", "التقوا", "التقيا"} <= forms
 
 
-def test_one_automaton_finds_multiword_and_single_triggers() -> None:
+def test_one_table_finds_multiword_and_single_triggers() -> None:
     triggers, _ = load_triggers(TINY)
     lex = build_automaton([triggers])
-    text = " " + " ".join(normalize_word(w) for w in ["وشنت", "روسيا", "غارات", "ثم", "شنت", "غارات"]) + " "
-    found = [(end, hit.entry.phrase) for end, (_n, hits) in lex.scan(text) for hit in hits]
-    multi = [end for end, phrase in found if phrase.startswith("شن")]
-    assert multi == [len(text) - 1]  # "شنت غارات" at the end; "وشنت روسيا" is not the trigger
-    assert sum(phrase == "غارة" for _e, phrase in found) == 2  # both غارات, in the same scan
+    words = [normalize_word(w) for w in ["وشنت", "روسيا", "غارات", "ثم", "شنت", "غارات"]]
+    found = [(first, n, hit.entry.phrase) for first, n, hits, _t in lex.scan(words) for hit in hits]
+    multi = [(first, n) for first, n, phrase in found if phrase.startswith("شن")]
+    assert multi == [(4, 2)]  # "شنت غارات" at the end; "وشنت روسيا" is not the trigger
+    assert [first for first, _n, phrase in found if phrase == "غارة"] == [2, 5]  # both غارات
+
+
+def test_scan_orders_keys_by_end_longer_first() -> None:
+    # the order of a left-to-right automaton: by last word; of keys ending together, the
+    # longer first (mention order breaks ties downstream, so it must not depend on the table)
+    triggers, _ = load_triggers(TINY)
+    lex = build_automaton([triggers])
+    words = [normalize_word(w) for w in ["شنت", "غارات", "غارات"]]
+    got = [(first, n) for first, n, _hits, _t in lex.scan(words)]
+    assert got == [(0, 2), (1, 1), (2, 1)]
+    assert all(is_trigger for *_rest, is_trigger in lex.scan(words))
 
 
 def test_packaged_lexicon_covers_all_16_types() -> None:

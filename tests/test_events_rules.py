@@ -121,3 +121,95 @@ def test_new_assault_forms() -> None:
 def test_spoke_with_is_consult_spoke_to_the_press_is_not() -> None:
     assert types("وتحدث الرئيس الأمريكي هاتفيا مع نظيره الفرنسي.") == [A.CONSULT]
     assert types("وتحدث الرئيس للصحفيين عن الاقتصاد.") == []
+
+
+# ---------------------------------------------------------------- actor roles (own sentences)
+def actors(text: str) -> list[tuple[PloverType, str | None, str | None]]:
+    article = RawArticle(id="t", text=text, published_at=datetime(2025, 1, 1))
+    events = get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    return [(e.type, e.source.code if e.source else None, e.target.code if e.target else None)
+            for e in events]
+
+
+def test_passive_agent_is_the_source() -> None:
+    assert actors("وتم اقتحام القرية من قبل الحوثيين فجر اليوم.") == [(A.ASSAULT, "YEM REB", None)]
+
+
+def test_subjected_to_fire_is_the_target() -> None:
+    got = actors("وتعرضت دورية للشرطة التركية لإطلاق نار في مدينة ديار بكر.")
+    assert got and got[0][0] is A.ASSAULT and got[0][1] is None and got[0][2] == "TUR COP"
+
+
+def test_received_call_caller_is_the_source() -> None:
+    text = "تلقى وزير الخارجية السعودي اتصالا هاتفيا من وزير الخارجية الأردني."
+    assert actors(text) == [(A.CONSULT, "JOR GOV", "SAU GOV")]
+
+
+def test_host_of_a_visit_is_the_target() -> None:
+    text = "واستقبل الرئيس المصري في القاهرة الرئيس الفرنسي."
+    assert actors(text) == [(A.CONSULT, "FRA GOV", "EGY GOV")]
+
+
+def test_reported_speech_speaker_is_not_the_attacker() -> None:
+    got = actors("وقال الرئيس الأوكراني عن الهجوم الروسي إنه استهدف محطات الكهرباء.")
+    assert got[0][0] is A.ASSAULT and got[0][1] == "RUS"
+
+
+def test_speaker_is_the_source_of_a_reported_demand() -> None:
+    got = actors("وقال وزير الخارجية الفرنسي: يجب على الحكومة الإيرانية احترام الاتفاق.")
+    assert (A.REQUEST, "FRA GOV", "IRN GOV") in got
+
+
+def test_bare_police_take_the_state_of_the_place() -> None:
+    got = actors("وألقت الشرطة القبض على ثلاثة أشخاص في مدينة الدمام.")
+    assert got == [(A.COERCE, "SAU COP", None)]
+
+
+def test_unnamed_arrest_is_by_the_police_of_the_place() -> None:
+    got = actors("وتم القبض على المتهم في مدينة الموصل.")
+    assert got == [(A.COERCE, "IRQ COP", None)]
+
+
+def test_protesters_of_the_place_and_no_stray_target() -> None:
+    got = actors("وتظاهر مئات في العاصمة بغداد ضد الحكومة العراقية.")
+    assert got and got[0][0] is A.PROTEST and got[0][1] == "IRQ CVL"
+
+
+def test_news_agency_is_not_an_actor() -> None:
+    got = actors("وقال شاهد لوكالة الأنباء الألمانية إن مسلحين هاجموا القرية في ولاية بورنو.")
+    assert all(code is None or not code.startswith("DEU") for _t, s, t in got for code in (s, t))
+
+
+def test_coordinated_subjects_first_is_source() -> None:
+    got = actors("وأعلن مسؤول أن مصر والأردن متفقتان على تنسيق المواقف.")
+    assert (A.AGREE, "EGY", "JOR") in got
+
+
+def test_attack_without_named_victim_targets_the_place_state() -> None:
+    got = actors("وسقطت قذائف أطلقها الحوثيون على مدينة نجران.")
+    assert got and got[0][0] is A.ASSAULT and got[0][2] == "SAU"
+
+
+@pytest.mark.parametrize(("text", "type_"), [
+    ("وتمكنت الجهات الأمنية من ضبط الجاني بعد ساعات.", A.COERCE),
+    ("وفرضت الحكومة حظر التجول في المدينة.", A.COERCE),
+    ("وقررت الحكومة تجميد أصول الشركة التابعة للجماعة.", A.SANCTION),
+    ("وسحبت البحرين سفيرها من طهران.", A.SANCTION),
+    ("ونظم العمال وقفة احتجاجية أمام الوزارة.", A.PROTEST),
+    ("ودفع الجيش بتعزيزات عسكرية إلى الحدود.", A.MOBILIZE),
+    ("ووصلت قافلة مساعدات إغاثية إلى المدينة المحاصرة.", A.AID),
+    ("واتفق البلدان على تبادل المعلومات الأمنية.", A.COOPERATE),
+    ("وثمن الوزير جهود المملكة في دعم الاستقرار.", A.SUPPORT),
+    ("وخرج الوزير مناشدا المجتمع الدولي التدخل.", A.REQUEST),
+])
+def test_new_lexicon_entries(text: str, type_: PloverType) -> None:
+    assert type_ in types(text)
+
+
+@pytest.mark.parametrize("text", [
+    "وتسعى الوزارة إلى ضبط الأسعار في الأسواق.",  # ضبط "regulate" without anyone detained
+    "وهذا بالضبط ما قاله المدرب بعد المباراة.",
+    "ودفع المشتري ثمنها كاملا.",  # ثمن "price"
+])
+def test_new_entries_keep_their_other_senses_out(text: str) -> None:
+    assert types(text) == []

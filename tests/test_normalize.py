@@ -7,7 +7,14 @@ from pathlib import Path
 from camel_tools.utils.charmap import CharMapper
 
 from khabar.corpus import iter_corpus
-from khabar.text.normalize import arclean, make_doc, normalize_text, normalize_word
+from khabar.text.normalize import (
+    TOKEN_RE,
+    _WordCache,
+    arclean,
+    make_doc,
+    normalize_text,
+    normalize_word,
+)
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 
@@ -54,3 +61,37 @@ def test_odd_input_does_not_break_the_pass() -> None:
         doc = make_doc(text)
         assert isinstance(doc.folded, str)
         assert all(0 <= s.start < s.end <= len(text) for s in doc.sentences)
+
+
+def test_tokens_match_the_token_regex_on_the_corpus() -> None:
+    # make_doc computes spans and norms in bulk; the definition is one match per token
+    for a in iter_corpus(limit=400):
+        doc = make_doc(a.text)
+        expected = [(m.start(), m.end(), m.group(), normalize_word(m.group())) for m in TOKEN_RE.finditer(a.text)]
+        assert [tuple(t) for t in doc.tokens] == expected
+        assert doc.starts == [t.start for t in doc.tokens]
+        assert doc.norms == [t.norm for t in doc.tokens]
+
+
+def test_content_tokens_skip_every_token_starting_in_a_span() -> None:
+    text = "واحد اثنان ثلاثة أربعة خمسة ستة"
+    # overlapping and unsorted spans; "اثنان" starts inside the first one
+    spans = [(text.index("خمسة"), len(text)), (3, text.index("ثلاثة")), (4, 6)]
+    doc = make_doc(text, spans)
+    assert [t.text for t in doc.content_tokens] == ["واحد", "ثلاثة", "أربعة"]
+    assert doc.content_norms == [t.norm for t in doc.content_tokens]
+    assert doc.folded == "واحد ثلاثه اربعه"
+
+
+def test_sentences_carry_their_token_ranges() -> None:
+    doc = make_doc("قصفت روسيا كييف. هل انتهت الحرب؟\nسطر جديد")
+    assert [(s.text, s.first_token, s.last_token) for s in doc.sentences] == [
+        ("قصفت روسيا كييف.", 0, 3), ("هل انتهت الحرب؟", 3, 6), ("سطر جديد", 6, 8)]
+
+
+def test_word_cache_is_bounded() -> None:
+    cache = _WordCache()
+    cache.max_size = 10
+    norms = [cache[f"كلمة{i}"] for i in range(25)]
+    assert len(cache) <= 10
+    assert norms == [normalize_word(f"كلمة{i}") for i in range(25)]

@@ -37,6 +37,20 @@ def test_total_silence_releases_everything() -> None:
     assert buf.pop_ready() == ["b", "a"]
 
 
+def test_a_stall_of_the_caller_is_not_silence() -> None:
+    clock = Clock()
+    buf: ReorderBuffer[str] = ReorderBuffer(idle=1.0, clock=clock)
+    buf.push(1.0, "b", "b", source=1)
+    buf.push(5.0, "a", "a", source=0)
+    clock.now = 3.0  # the caller's loop was busy for 3 s: it says so before asking
+    buf.touch()
+    assert buf.pop_ready() == []  # source 1 may still have items before t=5 in flight
+    buf.push(2.0, "b2", "b2", source=1)
+    assert buf.pop_ready() == ["b"] and buf.late == 0
+    clock.now = 4.5  # now a real second of silence
+    assert buf.pop_ready() == ["b2", "a"]
+
+
 def test_ties_break_by_key_and_late_arrivals_are_counted() -> None:
     buf: ReorderBuffer[str] = ReorderBuffer(idle=1.0, clock=Clock())
     buf.push(1.0, "b", "b")

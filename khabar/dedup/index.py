@@ -1,30 +1,46 @@
-"""The in-memory dedup index the sequencer owns: exact, URL, near-copy and story matching.
+"""The dedup index the sequencer owns: exact, URL, near-copy and story matching.
 
-State is a handful of dicts whose values are strings, ints and numpy arrays, so
-the garbage collector has few objects to walk even with a week of news in it
-(see ``eval/dedup/README.md`` for measured GC pauses). Every article the index
-has decided is kept as one entry; :meth:`DedupIndex.decide` returns the
-entry's bytes for the caller to persist (a Faust table keyed by article id),
-and :meth:`DedupIndex.restore` rebuilds the same state from them in any order.
+A week of news is ~700,000 entries, so the layout is columnar and holds no Python
+object per entry (``khabar.dedup.tables``): an entry is a *slot* in typed arrays
+(arrival number, time, verdict, content hash, URL key), ids are interned once in
+a byte arena, the exact/URL/id maps are open-addressing tables of slot numbers,
+and the LSH buckets are chained nodes in numpy arrays. Expired slots are reused.
+The bulky part of an entry, its shingle set (and guard sketch), is read only to
+verify candidates and sits in a :mod:`blob store <khabar.dedup.blobs>`: in RAM, or
+in a RocksDB file when the index is given a ``blob_dir`` (``KHABAR_STORE=rocksdb://``).
+
+Every article the index has decided is kept as one entry; :meth:`DedupIndex.decide`
+returns the entry's bytes for the caller to persist (a Faust table keyed by article
+id), and :meth:`DedupIndex.restore` rebuilds the same state from them in any order.
 """
 
 from __future__ import annotations
 
 import gc
 import math
-import sys
-from collections.abc import Iterable
+from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from khabar.config import DedupSettings
+from khabar.dedup.blobs import (
+    BlobStore,
+    MemoryBlobs,
+    RocksBlobs,
+    blob_guard,
+    blob_shingles,
+    pack_blob,
+)
 from khabar.dedup.codec import CorruptEntryError, Reader, Writer
-from khabar.dedup.minhash import U16, U32, band_keys, jaccard, signature
+from khabar.dedup.minhash import U16, U32, U64, band_keys_array, jaccard, signature
 from khabar.dedup.probe import Probe
 from khabar.dedup.slots import Sketch
+from khabar.dedup.tables import BandTable, RefTable, Split, StringPool
 
 Kind = Literal["unique", "exact", "url", "near"]
 _KINDS: tuple[Kind, ...] = ("unique", "exact", "url", "near")
@@ -99,35 +115,6 @@ def _decode(data: bytes) -> _Entry:
     return _Entry(seq, timestamp, verdict, chash, ukey, n_tokens, shingles, guard)
 
 
-def _add(table: dict[int, str | list[str]], key: int, article_id: str) -> None:
-    # A bucket holds a bare string until a second article lands in it: most
-    # buckets have one member, and strings are not objects the GC tracks.
-    old = table.get(key)
-    if old is None:
-        table[key] = article_id
-    elif isinstance(old, str):
-        if old != article_id:
-            table[key] = [old, article_id]
-    elif article_id not in old:
-        old.append(article_id)
-
-
-def _remove(table: dict[int, str | list[str]], key: int, article_id: str) -> None:
-    old = table.get(key)
-    if old is None:
-        return
-    if isinstance(old, str):
-        if old == article_id:
-            del table[key]
-        return
-    if article_id in old:
-        old.remove(article_id)
-    if len(old) == 1:
-        table[key] = old[0]
-    elif not old:
-        del table[key]
-
-
 def _members(a: U16, b: U16) -> npt.NDArray[np.bool_]:
     """For each value of sorted unique ``a``: is it in sorted unique ``b``?"""
     if b.size == 0:
@@ -173,22 +160,56 @@ def template_variants(a: Sketch, b: Sketch, min_overlap: float, slot_share: floa
     return slots / (only_a.size + only_b.size) >= slot_share
 
 
+
+def _hex_int(value: str, digits: int, what: str) -> int:
+    # Content hashes and URL keys are fixed-width hex digests (khabar.dedup.probe): kept
+    # as integers, and written back in the same form, so any other text is refused.
+    if len(value) != digits or not _HEX.issuperset(value):
+        raise CorruptEntryError(f"{what} is not {digits} lowercase hex digits: {value!r}")
+    return int(value, 16)
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+_KEEP, _GUARD, _URL = 1, 2, 4  # bits of the per-slot flags
+_MASK64 = (1 << 64) - 1
+
+
 class DedupIndex:
     """Exact, URL and near-copy index with story grouping, in arrival order.
 
     Args:
         settings: Thresholds, shingle/MinHash/LSH parameters and retention.
+        blob_dir: Keep shingle sets and guard sketches in a RocksDB file in a fresh
+            directory under this one (deleted by :meth:`close`) instead of in RAM.
     """
 
-    def __init__(self, settings: DedupSettings) -> None:
+    def __init__(self, settings: DedupSettings, blob_dir: Path | None = None) -> None:
         self.settings = settings
-        self._entries: dict[str, _Entry] = {}
-        self._by_hash: dict[str, str] = {}
-        self._by_url: dict[str, str] = {}
-        # Near-copy bands (16 x 2 rows) and one-row story bands (8) in separate tables:
-        # only story buckets are capped (see DedupSettings.story_bucket_cap).
-        self._near: dict[int, str | list[str]] = {}
-        self._story: dict[int, str | list[str]] = {}
+        self.blob_dir = blob_dir
+        self._blobs: BlobStore = RocksBlobs(blob_dir) if blob_dir is not None else MemoryBlobs()
+        # per slot; a free slot has id -1
+        self._seqs = array("q")
+        self._times = array("d")
+        self._sims = array("d")
+        self._tokens = array("I")
+        self._kinds = array("B")
+        self._flags = array("B")
+        self._ids = array("i")
+        self._dups = array("i")  # -1: none
+        self._stories = array("i")
+        self._hash_hi = array("Q")
+        self._hash_lo = array("Q")
+        self._urls = array("Q")
+        self._free = array("i")
+        self._n = 0
+        self._strings = StringPool()
+        self._slot_of = array("i")  # string number -> slot of the article with that id, -1
+        self._by_hash = RefTable(self._hash_lo.__getitem__)
+        self._by_url = RefTable(self._urls.__getitem__)
+        s = settings
+        self._lsh = BandTable(s.bands + s.story_bands, s.bands)
         self._seq = 0
         self._clock = 0.0
         #: Story links the guard blocked (a counter for evaluation and metrics).
@@ -198,80 +219,87 @@ class DedupIndex:
         #: When a list, every story link below the near threshold is appended likewise.
         self.link_log: list[tuple[str, str, float]] | None = None
 
+    def close(self) -> None:
+        """Release the blob store (deletes its RocksDB file). The index is unusable after."""
+        self._blobs.close()
+
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._n
+
+    def _slot(self, article_id: str) -> int:
+        sid = self._strings.find(article_id)
+        # ids referenced only as duplicate_of or story_id have no slot
+        return self._slot_of[sid] if 0 <= sid < len(self._slot_of) else -1
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._entries
+        return isinstance(article_id, str) and self._slot(article_id) >= 0
+
+    def _verdict_at(self, slot: int) -> Verdict:
+        dup = self._dups[slot]
+        return Verdict(_KINDS[self._kinds[slot]], self._strings.get(dup) if dup >= 0 else None,
+                       self._sims[slot], self._strings.get(self._stories[slot]))
 
     def verdict(self, article_id: str) -> Verdict | None:
         """The stored verdict of an article, None when not in the index."""
-        entry = self._entries.get(article_id)
-        return entry.verdict if entry is not None else None
+        slot = self._slot(article_id)
+        return self._verdict_at(slot) if slot >= 0 else None
 
     def nbytes(self) -> int:
-        """Approximate bytes of state: entries, arrays, strings, hash maps and LSH tables."""
-        total = sum(sys.getsizeof(d) for d in
-                    (self._entries, self._by_hash, self._by_url, self._near, self._story))
-        for table in (self._near, self._story):
-            total += 32 * len(table)  # the int key objects (60-bit: two digits, 32 bytes)
-            total += sum(sys.getsizeof(v) for v in table.values() if isinstance(v, list))
-        for article_id, e in self._entries.items():
-            total += sys.getsizeof(e) + sys.getsizeof(article_id) + sys.getsizeof(e.verdict)
-            total += sys.getsizeof(e.content_hash)
-            if e.url_key is not None:
-                total += sys.getsizeof(e.url_key)
-            if e.shingles is not None:
-                total += sys.getsizeof(e.shingles)  # header + data for an owning array
-            if e.guard is not None:
-                total += sys.getsizeof(e.guard) + sum(sys.getsizeof(x) for x in e.guard)
-        return total
+        """Bytes of state held in RAM: columns, strings, hash tables, LSH nodes, in-RAM blobs."""
+        columns = (self._seqs, self._times, self._sims, self._tokens, self._kinds, self._flags,
+                   self._ids, self._dups, self._stories, self._hash_hi, self._hash_lo,
+                   self._urls, self._free, self._slot_of)
+        return (sum(len(a) * a.itemsize for a in columns) + self._strings.nbytes
+                + self._by_hash.nbytes + self._by_url.nbytes + self._lsh.nbytes
+                + self._blobs.nbytes)
 
     # ------------------------------------------------------------------ decide
-    def _keys(self, sig: U32) -> tuple[list[int], list[int]]:
+    def _keys(self, sig: U32) -> U64:
         s = self.settings
-        keys = band_keys(sig, s.bands, s.band_rows, s.story_bands)
-        return keys[: s.bands], keys[s.bands :]
+        return band_keys_array(sig, s.bands, s.band_rows, s.story_bands)
 
-    def _candidates(self, near: list[int], story: list[int]) -> set[str]:
-        found: set[str] = set()
-        _gather(self._near, near, found)
-        # one-row story buckets of stock phrases grow large: skip those over the cap
-        _gather(self._story, story, found, cap=self.settings.story_bucket_cap)
-        return found
+    def _hash_eq(self, hi: int, lo: int) -> Callable[[int], bool]:
+        his, los = self._hash_hi, self._hash_lo
+        return lambda slot: los[slot] == lo and his[slot] == hi
 
-    def _scored(self, probe: Probe, ids: set[str]) -> list[tuple[float, int, str]]:
-        """(similarity, arrival, id) of candidates, best first (earliest among equals)."""
-        out = []
-        for cid in ids:
-            entry = self._entries.get(cid)
-            if entry is None or entry.shingles is None:
-                continue
-            out.append((jaccard(probe.shingles, entry.shingles), entry.seq, cid))
+    def _url_eq(self, url: int) -> Callable[[int], bool]:
+        urls = self._urls
+        return lambda slot: urls[slot] == url
+
+    def _scored(self, probe: Probe, slots: list[int]) -> list[tuple[float, int, int]]:
+        """(similarity, arrival, slot) of candidates, best first (earliest among equals)."""
+        if not slots:
+            return []
+        out = [(jaccard(probe.shingles, blob_shingles(blob)), self._seqs[slot], slot)
+               for slot, blob in zip(slots, self._blobs.get_many(slots), strict=True)]
         out.sort(key=lambda t: (-t[0], t[1]))
         return out
 
-    def _story_of(self, probe: Probe, scored: list[tuple[float, int, str]]) -> str:
+    def _story_of(self, probe: Probe, scored: list[tuple[float, int, int]]) -> str:
         """Story of the most similar candidate at or above the story threshold that the
         guard (when on) does not take for a template variant; else the probe's own id."""
         s = self.settings
-        for sim, _, cid in scored:
+        for sim, _, slot in scored:
             if sim < s.story_threshold:
                 break
-            entry = self._entries[cid]
-            if (s.story_guard and sim < s.threshold and entry.guard is not None
-                    and template_variants(Sketch(probe.words, probe.names, probe.numbers),
-                                          entry.guard, s.story_guard_min_overlap,
-                                          s.story_guard_slot_share, s.story_guard_min_slots)):
-                self.guard_blocks += 1
-                if self.guard_log is not None:
-                    self.guard_log.append((probe.article_id, cid, sim))
-                continue
+            if s.story_guard and sim < s.threshold and self._flags[slot] & _GUARD:
+                guard = blob_guard(self._blobs.get(slot))
+                if guard is not None and template_variants(
+                        Sketch(probe.words, probe.names, probe.numbers), guard,
+                        s.story_guard_min_overlap, s.story_guard_slot_share,
+                        s.story_guard_min_slots):
+                    self.guard_blocks += 1
+                    if self.guard_log is not None:
+                        self.guard_log.append((probe.article_id, self._id(slot), sim))
+                    continue
             if self.link_log is not None and sim < s.threshold:
-                self.link_log.append((probe.article_id, cid, sim))
-            return entry.verdict.story_id
+                self.link_log.append((probe.article_id, self._id(slot), sim))
+            return self._strings.get(self._stories[slot])
         return probe.article_id
+
+    def _id(self, slot: int) -> str:
+        return self._strings.get(self._ids[slot])
 
     def decide(self, probe: Probe) -> tuple[Verdict, bytes]:
         """Classify ``probe`` against everything indexed so far, then index it.
@@ -284,31 +312,42 @@ class DedupIndex:
 
         Returns:
             The verdict and the entry bytes to persist under ``probe.article_id``.
+
+        Raises:
+            CorruptEntryError: The probe's content hash or URL key is not a hex digest.
         """
-        known = self._entries.get(probe.article_id)
-        if known is not None:
-            return known.verdict, _encode(known)
+        known = self._slot(probe.article_id)
+        if known >= 0:
+            return self._verdict_at(known), _encode(self._entry_at(known))
         s = self.settings
         timestamp = probe.timestamp if probe.timestamp > 0 and math.isfinite(probe.timestamp) \
             else self._clock
         nearable = probe.n_tokens >= s.min_tokens and probe.shingles.size > 0
+        chash = _hex_int(probe.content_hash, 32, "content hash")
+        hi, lo = chash >> 64, chash & _MASK64
+        url = _hex_int(probe.url_key, 16, "URL key") if probe.url_key is not None else None
         verdict: Verdict | None = None
-        if probe.n_tokens > 0 and probe.content_hash in self._by_hash:
-            first = self._by_hash[probe.content_hash]
-            verdict = Verdict("exact", first, 1.0, self._entries[first].verdict.story_id)
-        elif probe.url_key is not None and probe.url_key in self._by_url:
-            first = self._by_url[probe.url_key]
-            verdict = Verdict("url", first, 1.0, self._entries[first].verdict.story_id)
-        near: list[int] = []
-        story: list[int] = []
+        if probe.n_tokens > 0:
+            first = self._by_hash.find(lo, self._hash_eq(hi, lo))
+            if first >= 0:
+                verdict = Verdict("exact", self._id(first), 1.0,
+                                  self._strings.get(self._stories[first]))
+        if verdict is None and url is not None:
+            first = self._by_url.find(url, self._url_eq(url))
+            if first >= 0:
+                verdict = Verdict("url", self._id(first), 1.0,
+                                  self._strings.get(self._stories[first]))
+        keys: U64 | None = None
+        split: Split | None = None
         if nearable and (verdict is None or verdict.kind == "url"):
-            near, story = self._keys(probe.signature)
-        if verdict is None and nearable:
-            scored = self._scored(probe, self._candidates(near, story))
+            keys = self._keys(probe.signature)
+            split = self._lsh.split(keys)
+        if verdict is None and split is not None:
+            scored = self._scored(probe, self._lsh.lookup(split, s.story_bucket_cap))
             story_id = self._story_of(probe, scored)
             if scored and scored[0][0] >= s.threshold:
-                sim, _, cid = scored[0]
-                verdict = Verdict("near", cid, sim, story_id)
+                sim, _, slot = scored[0]
+                verdict = Verdict("near", self._id(slot), sim, story_id)
             else:
                 verdict = Verdict("unique", None, 0.0, story_id)
         if verdict is None:
@@ -318,28 +357,77 @@ class DedupIndex:
             if keep and s.story_guard and probe.words.size > 0 else None
         entry = _Entry(self._seq, timestamp, verdict, probe.content_hash, probe.url_key,
                        probe.n_tokens, probe.shingles if keep else None, guard)
-        self._insert(probe.article_id, entry, near, story)
+        self._insert(probe.article_id, entry, hi, lo, url, keys if keep else None, split)
         return verdict, _encode(entry)
 
-    def _insert(self, article_id: str, entry: _Entry, near: list[int], story: list[int]) -> None:
-        self._entries[article_id] = entry
+    def _entry_at(self, slot: int) -> _Entry:
+        flags = self._flags[slot]
+        shingles: U32 | None = None
+        guard: Sketch | None = None
+        if flags & _KEEP:
+            blob = self._blobs.get(slot)
+            shingles, guard = blob_shingles(blob), blob_guard(blob)
+        chash = f"{(self._hash_hi[slot] << 64) | self._hash_lo[slot]:032x}"
+        url = f"{self._urls[slot]:016x}" if flags & _URL else None
+        return _Entry(self._seqs[slot], self._times[slot], self._verdict_at(slot), chash, url,
+                      self._tokens[slot], shingles, guard)
+
+    def _new_slot(self) -> int:
+        if self._free:
+            return self._free.pop()
+        slot = len(self._ids)
+        for column in (self._seqs, self._times, self._sims, self._hash_hi, self._hash_lo,
+                       self._urls):
+            column.append(0)
+        for column in (self._tokens, self._kinds, self._flags, self._ids, self._dups,
+                       self._stories):
+            column.append(0)
+        return slot
+
+    def _insert(self, article_id: str, entry: _Entry, hi: int, lo: int, url: int | None,
+                keys: U64 | None, split: Split | None = None) -> None:
+        slot = self._new_slot()
+        v = entry.verdict
+        sid = self._strings.intern(article_id)
+        if sid >= len(self._slot_of):
+            self._slot_of.extend([-1] * (sid + 1 - len(self._slot_of)))
+        self._slot_of[sid] = slot
+        self._ids[slot] = sid
+        strings = self._strings
+        self._dups[slot] = strings.intern(v.duplicate_of) if v.duplicate_of is not None else -1
+        # most articles start their own story
+        self._stories[slot] = strings.acquire(sid) if v.story_id == article_id \
+            else strings.intern(v.story_id)
+        self._seqs[slot] = entry.seq
+        self._times[slot] = entry.timestamp
+        self._sims[slot] = v.similarity
+        self._tokens[slot] = entry.n_tokens
+        self._kinds[slot] = _KINDS.index(v.kind)
+        self._hash_hi[slot], self._hash_lo[slot] = hi, lo
+        self._urls[slot] = url if url is not None else 0
+        flags = _URL if url is not None else 0
+        if entry.shingles is not None:
+            flags |= _KEEP | (_GUARD if entry.guard is not None else 0)
+            self._blobs.put(slot, pack_blob(entry.shingles, entry.guard))
+            if keys is None:
+                keys, split = self._keys(signature(entry.shingles, self.settings.num_perm)), None
+            self._lsh.insert(slot, keys, split)
+        self._flags[slot] = flags
+        self._n += 1
         self._seq = max(self._seq, entry.seq + 1)
         self._clock = max(self._clock, entry.timestamp)
         if entry.n_tokens > 0:
-            self._first(self._by_hash, entry.content_hash, article_id, entry.seq)
-        if entry.url_key is not None:
-            self._first(self._by_url, entry.url_key, article_id, entry.seq)
-        if entry.shingles is not None:
-            for key in near:
-                _add(self._near, key, article_id)
-            for key in story:
-                _add(self._story, key, article_id)
+            self._first(self._by_hash, lo, self._hash_eq(hi, lo), slot)
+        if url is not None:
+            self._first(self._by_url, url, self._url_eq(url), slot)
 
-    def _first(self, table: dict[str, str], key: str, article_id: str, seq: int) -> None:
+    def _first(self, table: RefTable, h: int, eq: Callable[[int], bool], slot: int) -> None:
         # Keep the earliest arrival, whatever order entries are restored in.
-        old = table.get(key)
-        if old is None or (old != article_id and self._entries[old].seq > seq):
-            table[key] = article_id
+        old = table.find(h, eq)
+        if old < 0:
+            table.add(slot, h)
+        elif old != slot and self._seqs[old] > self._seqs[slot]:
+            table.replace(old, slot, h)
 
     # ------------------------------------------------------------------ persistence
     def restore(self, article_id: str, entry: bytes) -> None:
@@ -349,19 +437,18 @@ class DedupIndex:
             CorruptEntryError: ``entry`` is not an index entry.
         """
         e = _decode(entry)
-        if article_id in self._entries:
-            self._discard(article_id)
-        near: list[int] = []
-        story: list[int] = []
-        if e.shingles is not None:
-            near, story = self._keys(signature(e.shingles, self.settings.num_perm))
-        self._insert(article_id, e, near, story)
+        chash = _hex_int(e.content_hash, 32, "content hash")
+        url = _hex_int(e.url_key, 16, "URL key") if e.url_key is not None else None
+        known = self._slot(article_id)
+        if known >= 0:
+            self._discard(known)
+        self._insert(article_id, e, chash >> 64, chash & _MASK64, url, None)
 
     def restore_many(self, items: Iterable[tuple[str, bytes]]) -> int:
-        """Bulk :meth:`restore` with the GC paused, then ``gc.freeze()`` the result.
+        """Bulk :meth:`restore` with the GC paused, then ``gc.freeze()`` what is left.
 
-        Freezing moves the restored (long-lived) objects out of the collector's
-        generations, so later full collections do not walk them again.
+        The index itself holds no objects the collector tracks; freezing moves the
+        rest of a freshly recovered worker's long-lived objects out of its way.
 
         Returns:
             Number of entries restored.
@@ -381,42 +468,46 @@ class DedupIndex:
         return n
 
     # ------------------------------------------------------------------ retention
-    def _discard(self, article_id: str) -> None:
-        e = self._entries.pop(article_id)
-        if self._by_hash.get(e.content_hash) == article_id:
-            del self._by_hash[e.content_hash]
-        if e.url_key is not None and self._by_url.get(e.url_key) == article_id:
-            del self._by_url[e.url_key]
-        if e.shingles is not None:
-            near, story = self._keys(signature(e.shingles, self.settings.num_perm))
-            for key in near:
-                _remove(self._near, key, article_id)
-            for key in story:
-                _remove(self._story, key, article_id)
+    def _discard(self, slot: int) -> None:
+        hi, lo, url = self._hash_hi[slot], self._hash_lo[slot], self._urls[slot]
+        if self._by_hash.find(lo, self._hash_eq(hi, lo)) == slot:
+            self._by_hash.remove(slot, lo)
+        if self._flags[slot] & _URL and self._by_url.find(url, self._url_eq(url)) == slot:
+            self._by_url.remove(slot, url)
+        if self._flags[slot] & _KEEP:
+            shingles = blob_shingles(self._blobs.get(slot))
+            self._lsh.remove(slot, self._keys(signature(shingles, self.settings.num_perm)))
+            self._blobs.delete(slot)
+        sid = self._ids[slot]
+        self._slot_of[sid] = -1
+        self._strings.release(sid)
+        if self._dups[slot] >= 0:
+            self._strings.release(self._dups[slot])
+        self._strings.release(self._stories[slot])
+        self._ids[slot] = -1
+        self._flags[slot] = 0
+        self._free.append(slot)
+        self._n -= 1
 
     def expire(self, now: float) -> list[str]:
-        """Drop entries older than ``settings.retention_days`` before ``now``.
+        """Drop entries older than ``settings.retention_days`` before ``now``; reuse their slots.
 
         Args:
             now: Epoch seconds (event time of the stream, or wall clock).
 
         Returns:
-            Ids of the removed entries (the caller deletes them from its table).
+            Ids of the removed entries in arrival order (the caller deletes them from
+            its table).
         """
         cutoff = now - self.settings.retention_days * _DAY
-        old = [aid for aid, e in self._entries.items() if e.timestamp < cutoff]
-        for aid in old:
-            self._discard(aid)
-        return old
-
-
-def _gather(buckets: dict[int, str | list[str]], keys: list[int], found: set[str], cap: int | None = None) -> None:
-    """Add the ids in ``buckets[key]`` for every key (a bucket is one id or a list of ids)."""
-    for key in keys:
-        hit = buckets.get(key)
-        if hit is None:
-            continue
-        if isinstance(hit, str):
-            found.add(hit)
-        elif cap is None or len(hit) <= cap:
-            found.update(hit)
+        if not self._n:
+            return []
+        times = np.frombuffer(self._times, dtype=np.float64)
+        live = np.frombuffer(self._ids, dtype=np.int32) >= 0
+        old: list[int] = np.flatnonzero(live & (times < cutoff)).tolist()
+        del times, live  # release the views: the arrays grow again later
+        old.sort(key=self._seqs.__getitem__)
+        ids = [self._id(slot) for slot in old]
+        for slot in old:
+            self._discard(slot)
+        return ids

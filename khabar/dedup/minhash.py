@@ -182,11 +182,17 @@ _LOW60 = np.uint64((1 << 60) - 1)
 
 
 def band_keys(sig: U32, bands: int, rows: int, story_bands: int = 0) -> list[int]:
+    """:func:`band_keys_array` as Python ints."""
+    keys: list[int] = band_keys_array(sig, bands, rows, story_bands).tolist()
+    return keys
+
+
+def band_keys_array(sig: U32, bands: int, rows: int, story_bands: int = 0) -> U64:
     """LSH keys: ``bands`` keys of ``rows`` values each, then ``story_bands`` one-value keys.
 
     A band's values are packed into one 64-bit word (``rows`` <= 2; more rows are
     first combined with :func:`_mix`), XORed with the band's salt and cut to 60 bits:
-    keys below 2**60 are two-digit Python ints (32 bytes each as dict keys).
+    keys below 2**60 (the index stores 40 bits a key and buckets by the rest).
 
     Args:
         sig: MinHash signature with at least ``bands * rows + story_bands`` values.
@@ -209,8 +215,7 @@ def band_keys(sig: U32, bands: int, rows: int, story_bands: int = 0) -> list[int
     out[bands:] = x[n:]
     out ^= _band_salts(bands, rows, story_bands)
     out &= _LOW60
-    keys: list[int] = out.tolist()
-    return keys
+    return out
 
 
 def jaccard(a: U32, b: U32) -> float:

@@ -1,7 +1,7 @@
 """PLOVER event extraction from Arabic news.
 
 One pass per article: the shared :class:`~khabar.text.normalize.Doc` gives the
-normalized token stream; one Aho-Corasick automaton (:mod:`khabar.events.lexicon`)
+normalized token stream; one word table (:mod:`khabar.events.lexicon`, one look-up a token)
 finds every trigger, cue, actor, place, unit, number word and calendar word in it.
 Only sentences holding a trigger are looked at further, with small, tested
 heuristics:
@@ -23,9 +23,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from khabar.budget import check_budget
 from khabar.config import EventSettings
+from khabar.events.camel import CamelNER
 from khabar.events.dates import resolve_date
-from khabar.events.lexicon import Hit, Lexicon, TriggerEntry, alpha2_of, get_lexicon
+from khabar.events.lexicon import (
+    Found,
+    Hit,
+    Lexicon,
+    TriggerEntry,
+    alpha2_of,
+    get_lexicon,
+)
 from khabar.events.quantities import find_quantities
 from khabar.text.normalize import Doc, Sentence, Token
 from schemas.models import (
@@ -85,6 +94,8 @@ class ActorMention:
     country: bool = False  # a country or demonym, usable as a location with في
     locative: bool = False  # a seat after في / قرب: a place here, not a participant
     prev: str = ""  # the normalized word before the mention
+    conj: bool = False  # attached و: the second of a coordination (روسيا وأوكرانيا)
+    implicit: bool = False  # not named: implied by the act (تم القبض: the police)
 
     @property
     def root(self) -> str:
@@ -111,14 +122,18 @@ class EventExtractor:
         settings: Confidence floor and cap on events per article.
         lexicon: The compiled lexicons (the packaged ones by default).
         lemmatizer: Optional camel-tools lemmatizer (see :mod:`khabar.events.camel`); when
-            given, tokens the automaton missed are looked up by lemma.
+            given, tokens the lexicon missed are looked up by lemma.
+        ner: Optional camel-tools NER (:class:`khabar.events.camel.CamelNER`); when given,
+            person and organization names the gazetteer lacks become actors and unknown
+            locations become places, in sentences holding a trigger.
     """
 
     def __init__(self, settings: EventSettings, lexicon: Lexicon | None = None,
-                 lemmatizer: object | None = None) -> None:
+                 lemmatizer: object | None = None, ner: CamelNER | None = None) -> None:
         self.settings = settings
         self.lexicon = lexicon if lexicon is not None else get_lexicon()
         self.lemmatizer = lemmatizer
+        self.ner = ner
 
     # ------------------------------------------------------------------ public API
     def extract(self, doc: Doc, article: RawArticle) -> list[Event]:
@@ -135,74 +150,95 @@ class EventExtractor:
         tokens = doc.tokens
         if not tokens:
             return []
-        mentions = self._scan(doc)
+        mentions, raw = self._scan(doc)
         if not any(m.hit.kind == "trigger" for m in mentions):
             return []
+        home = _Home(raw)
         sentences = doc.sentences
         firsts = [s.first_token for s in sentences]
         by_sentence: dict[int, list[Mention]] = {}
+        si, lo, hi = -1, 0, -1  # the last sentence found: mentions come in runs of one
         for m in mentions:
-            si = bisect.bisect_right(firsts, m.start) - 1
-            if si >= 0 and m.end <= sentences[si].last_token:
+            if not lo <= m.start < hi:
+                si = bisect.bisect_right(firsts, m.start) - 1
+                lo, hi = (firsts[si], sentences[si].last_token) if si >= 0 else (0, -1)
+            if si >= 0 and m.end <= hi:
                 by_sentence.setdefault(si, []).append(m)
+        # a link line is rare: look for its cue only when its first word is in the text
+        # (a substring test on the folded text; مرابط also passes, and is then looked at)
+        maybe_link = _LINK_WORD in (doc.folded if not doc.excluded else " ".join(doc.norms))
         events: list[Event] = []
+        seen: set[PloverType] = set()  # types found so far: a later الزيارة may repeat one
         for si, ms in by_sentence.items():
+            check_budget()  # input decides how many sentences (limits.stage_budget_ms)
             if any(m.hit.kind == "trigger" for m in ms):
-                for sent, part in _split_links(doc, sentences[si], ms):
-                    events.extend(self._sentence_events(doc, article, sent, part))
+                parts = _split_links(doc, sentences[si], ms) if maybe_link else [
+                    (sentences[si], ms)]
+                for sent, part in parts:
+                    found = self._sentence_events(doc, article, sent, part, home, seen)
+                    events.extend(found)
+                    seen.update(e.type for e in found)
         events.sort(key=lambda e: (e.trigger_span.start, e.trigger_span.end, e.type.value))
         _fill_actors(events)
         return events[: self.settings.max_events_per_article]
 
     # ------------------------------------------------------------------ scanning
-    def _scan(self, doc: Doc) -> list[Mention]:
+    def _scan(self, doc: Doc) -> tuple[list[Mention], list[Found]]:
+        """Mentions in trigger sentences, and every lexicon hit of the document (for the
+        article's home country, computed only when a rule needs it)."""
         tokens = doc.tokens
-        padded = " " + (doc.folded if not doc.excluded else " ".join(t.norm for t in tokens)) + " "
-        raw = list(self.lexicon.scan(padded))
-        count = padded.count
+        # all tokens, boilerplate included: its mentions are dropped below
+        raw = self.lexicon.scan(doc.norms)
         keep: bytearray | None = None
         if self.lemmatizer is None:
             # only sentences holding a trigger are looked at: mark their tokens and build
             # mentions for those alone (most hits are actors, cues and places elsewhere)
-            trig = [e - k + 2 for e, (k, hits) in raw if hits[0].kind == "trigger"]
+            trig = [f[0] for f in raw if f[3]]
             if not trig:
-                return []
+                return [], raw
             sentences = doc.sentences
             firsts = [s.first_token for s in sentences]
             keep = bytearray(len(tokens) + 8)
             done: set[int] = set()
             for pos in trig:
-                si = bisect.bisect_right(firsts, count(" ", 0, pos) - 1) - 1
+                si = bisect.bisect_right(firsts, pos) - 1
                 if si >= 0 and si not in done:
                     done.add(si)
                     a, b = sentences[si].first_token, sentences[si].last_token
                     keep[a:b] = b"\x01" * (b - a)
+        if doc.excluded:
+            # a mention starting in boilerplate is dropped (a trigger there still marks its
+            # sentence above, as when the mentions were filtered after the fact), except in a
+            # closing link line (رابط الخبر ...: <headline>): boilerplate to fingerprints, but
+            # its headline is an event mention like any other (GUIDELINES)
+            if keep is None:
+                keep = bytearray(b"\x01") * (len(tokens) + 8)
+            starts, norms = doc.starts, doc.norms
+            for s, e in doc.excluded:
+                lo, hi = bisect.bisect_left(starts, s), bisect.bisect_left(starts, e)
+                if hi > lo and not self._link_at(norms, lo):
+                    keep[lo:hi] = bytes(hi - lo)
         out: list[Mention] = []
-        # the key is " w1 ... wn ": the words before it are the spaces before its start. Keys
-        # come in order of their end, so the count is carried along (O(text), not O(text*keys))
-        cursor, spaces = 0, 0
-        for end_index, (key_len, hits) in raw:
-            pos = end_index - key_len + 2
-            if pos >= cursor:
-                spaces += count(" ", cursor, pos)
-            else:
-                spaces -= count(" ", pos, cursor)
-            cursor = pos
-            first = spaces - 1
+        for first, n, hits, _t in raw:
             if keep is not None and not keep[first]:
                 continue
+            end = first + n
             for hit in hits:
-                out.append(Mention(first, first + hit.n_words, hit))
+                out.append(Mention(first, end, hit))
         if self.lemmatizer is not None:
-            out.extend(self._lemma_mentions(tokens, {i for m in out if m.hit.kind == "trigger"
-                                                     for i in range(m.start, m.end)}))
-        if doc.excluded:
-            spans = doc.excluded
-            out = [m for m in out if not any(s <= tokens[m.start].start < e for s, e in spans)]
-        return out
+            covered = {i for m in out if m.hit.kind == "trigger" for i in range(m.start, m.end)}
+            if keep is not None:
+                covered.update(i for i in range(len(tokens)) if not keep[i])
+            out.extend(self._lemma_mentions(tokens, covered))
+        return out, raw
+
+    def _link_at(self, norms: list[str], i: int) -> bool:
+        """Whether a LINK cue (رابط الخبر) starts at token ``i``."""
+        return any(first == 0 and any(h.kind == "cue" and h.entry[2] == "LINK" for h in hits)
+                   for first, _n, hits, _t in self.lexicon.scan(norms[i:i + 4]))
 
     def _lemma_mentions(self, tokens: list[Token], covered: set[int]) -> list[Mention]:
-        """Triggers found by lemma (camel-tools) among words the automaton missed."""
+        """Triggers found by lemma (camel-tools) among words the lexicon missed."""
         table = _lemma_table()
         out = []
         lemmas = self.lemmatizer.lemmas  # type: ignore[union-attr]
@@ -218,25 +254,48 @@ class EventExtractor:
 
     # ------------------------------------------------------------------ one sentence
     def _sentence_events(self, doc: Doc, article: RawArticle, sent: Sentence,
-                         ms: list[Mention]) -> list[Event]:
+                         ms: list[Mention], home: _Home | None = None,
+                         seen: set[PloverType] | None = None) -> list[Event]:
         tokens = doc.tokens
+        # one pass sorts the sentence's mentions by lexicon
         cues: dict[str, list[Mention]] = {}
+        trig: list[Mention] = []
+        actor_ms: list[Mention] = []
+        places: list[Mention] = []
+        has_unit = False
         for m in ms:
-            if m.hit.kind == "cue":
+            kind = m.hit.kind
+            if kind == "cue":
                 cues.setdefault(m.hit.entry[2], []).append(m)
-        breaks = _clause_breaks(doc.text, tokens, sent, cues)
-        candidates = self._candidates(ms, cues, breaks)
+            elif kind == "trigger":
+                trig.append(m)
+            elif kind == "actor":
+                actor_ms.append(m)
+            elif kind == "place":
+                places.append(m)
+            elif kind == "unit":
+                has_unit = True
+        kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set())
+        if not kept:
+            # a third of trigger sentences end here (زيارة with no actor, تقدم with no troops):
+            # skip the clause analysis, the costliest part of a sentence
+            return []
+        breaks = _clause_breaks(doc.text, doc.starts, sent, cues)
+        candidates = self._candidates(kept, cues, breaks)
         if sent.last_token - sent.first_token <= 3 and sent.text.rstrip()[-1:] not in _FINAL:
             # a section heading (مفاوضات أوكرانيا): a bare topic label, not an event mention
             candidates = [c for c in candidates if c.entry.verbal]
         if not candidates:
             return []
-        actors = _actors(ms, tokens)
-        places = [m for m in ms if m.hit.kind == "place"]
+        actors = _actors(actor_ms, tokens, home, places)
+        if self.ner is not None:
+            actors, places = _with_entities(self.ner, tokens, sent, actors, places, home)
+        speakers = _speakers(cues, actors)
         published = article.published_at
         quantities: dict[tuple[int, int], list[Quantity]] = {}
         out: list[Event] = []
         for cand in candidates:
+            check_budget()  # one sentence can hold thousands of triggers
             negated = cand.entry is not _FAILED_TALKS and _negated(cand, cues, candidates, breaks)
             etype = cand.entry.type
             if negated and (etype is PloverType.CONCEDE or cand.entry.phrase in _ACCEPT) and \
@@ -244,7 +303,8 @@ class EventExtractor:
                 # "لن يخفف من مطالباته", "لن نقبله" are refusals: REJECT, not negated concessions
                 etype, negated = PloverType.REJECT, False
             modality, modal_factor = _modality(cand, cues, breaks)
-            source, target, actor_factor = _roles(cand, actors, breaks)
+            source, target, actor_factor = _roles(cand, actors, breaks, cues, speakers, places,
+                                                  home)
             if etype is PloverType.ASSAULT and cand.mode in _WEAPON_MODES:
                 mode = _mode_from_cues(cand, cues, breaks, first=True) or cand.mode
             elif etype is cand.entry.type:
@@ -255,7 +315,7 @@ class EventExtractor:
             if confidence < self.settings.min_confidence:
                 continue
             t_start, t_end = _trigger_span(tokens, cand)
-            used = {(a.start, a.end) for a in (source, target) if a is not None}
+            used = {(a.start, a.end) for a in (source, target) if a is not None and a in actors}
             out.append(Event(
                 event_id=event_id(article.id, sent.start, t_start, t_end, etype.value),
                 article_id=article.id,
@@ -271,37 +331,15 @@ class EventExtractor:
                 target=_actor_model(doc, target),
                 locations=_locations(doc, places, actors, used),
                 date=resolve_date(doc, sent, ms, published, near=cand.start),
-                quantities=_cached_quantities(quantities, doc, sent, ms, _clause(cand, sent, breaks)),
+                quantities=_cached_quantities(quantities, doc, sent, ms, cand, breaks)
+                if has_unit else [],
                 confidence=round(confidence, 3),
             ))
         return out
 
-    def _candidates(self, ms: list[Mention], cues: dict[str, list[Mention]],
+    def _candidates(self, kept: list[Mention], cues: dict[str, list[Mention]],
                     breaks: set[int]) -> list[Candidate]:
-        trig = [m for m in ms if m.hit.kind == "trigger"]
-        sport = "SPORT" in cues and "MIL" not in cues
-        actor_ms = [m for m in ms if m.hit.kind == "actor"]
-        # longest match first; a trigger inside a longer one is dropped (شن < شن هجوما)
-        trig.sort(key=lambda m: (m.start, -(m.end - m.start), -m.hit.entry.weight))
-        kept: list[Mention] = []
-        for m in trig:
-            if any(k.start <= m.start and m.end <= k.end and (k.start, k.end) != (m.start, m.end)
-                   for k in kept):
-                continue
-            if any((k.start, k.end) == (m.start, m.end) for k in kept):
-                continue  # one reading per span: the first (heaviest) entry
-            entry: TriggerEntry = m.hit.entry
-            if entry.needs == "ACTOR":
-                # a participant named close by: زيارة الرئيس / زيارة السوق
-                if not _near(actor_ms, m.start, m.end, 6):
-                    continue
-            elif entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
-                continue
-            if _blocked(cues, entry.type, m.start, m.end):
-                continue
-            if entry.type is PloverType.ASSAULT and sport:
-                continue  # الهجوم، المهاجم in a football report
-            kept.append(m)
+        """Events-to-be of a sentence from its kept triggers (:func:`_kept_triggers`)."""
         # failed outcomes are not events: "فشل في التوصل إلى اتفاق" after talks
         consult_seen = False
         pruned: list[Mention] = []
@@ -371,6 +409,63 @@ _COND_OK = frozenset({PloverType.THREATEN, PloverType.REQUEST, PloverType.REJECT
 _APPROVE = frozenset({"وافق", "موافقة"})
 
 
+def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
+                   cues: dict[str, list[Mention]], norms: Sequence[str] = (),
+                   seen: set[PloverType] | frozenset[PloverType] = frozenset(),
+                   ) -> list[Mention]:
+    """The trigger mentions of a sentence that may be events, in order, before any clause
+    analysis: the longest of overlapping triggers, one reading per span, with the context
+    their ``needs`` asks for, not blocked, and no attack words in a football report.
+
+    Args:
+        trig: The sentence's trigger mentions (sorted here, in place).
+        actor_ms: Its actor mentions (for ``needs`` ACTOR).
+        cues: Its cue mentions by cue class.
+        norms: The document's normalized tokens (is a noun definite?).
+        seen: Types of the events found earlier in the article: a definite noun that needs
+            an actor (الزيارة، الاجتماع) and names none repeats the earlier mention
+            (GUIDELINES: repeat mentions are annotated at their own trigger).
+    """
+    sport = "SPORT" in cues and "MIL" not in cues
+    # longest match first; a trigger inside a longer one is dropped (شن < شن هجوما)
+    trig.sort(key=lambda m: (m.start, -(m.end - m.start), -m.hit.entry.weight))
+    kept: list[Mention] = []
+    reach = -1  # the furthest end of a kept trigger
+    for m in trig:
+        check_budget()  # one pass over the triggers of one sentence
+        if m.end <= reach:
+            # inside a kept trigger (all start at or before m), or on its span: one reading
+            # per span, the first (heaviest) entry
+            continue
+        entry: TriggerEntry = m.hit.entry
+        if entry.needs == "ACTOR":
+            # a participant named close by: زيارة الرئيس / زيارة السوق
+            if not _near(actor_ms, m.start, m.end, 6) and not (
+                    entry.type in seen and _definite(norms, m)):
+                continue
+        elif entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
+            continue
+        if _blocked(cues, entry.type, m.start, m.end):
+            continue
+        if entry.type is PloverType.ASSAULT and sport:
+            continue  # الهجوم، المهاجم in a football report
+        kept.append(m)
+        reach = max(reach, m.end)
+    return kept
+
+
+def _definite(norms: Sequence[str], m: Mention) -> bool:
+    """Whether the trigger's first word has the article ال (الزيارة، بالزيارة، للزيارة)."""
+    if m.start >= len(norms):
+        return False
+    word = norms[m.start][len(m.hit.clitic):]
+    return word.startswith("ال") or (m.hit.clitic.endswith("ل") and word.startswith("ل"))
+
+
+#: The first word of the LINK cue (cues.tsv: رابط الخبر), normalized.
+_LINK_WORD = "رابط"
+
+
 def _split_links(doc: Doc, sent: Sentence,
                  ms: list[Mention]) -> list[tuple[Sentence, list[Mention]]]:
     """Split a sentence at a closing link line (رابط الخبر ...: <headline>), which repeats the
@@ -408,7 +503,10 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     * what is demanded (دعا إلى وقف ...، الحاجة إلى فرض عقوبات) and the purpose of a protest
       (تجمعوا للتنديد) are not separate events;
     * exchanging fire (تبادل ... الهجمات) is fighting, not cooperation;
-    * a verbal attack (هجوم لاذع) is ACCUSE; approving an agreement is SUPPORT.
+    * a verbal attack (هجوم لاذع) is ACCUSE; approving an agreement is SUPPORT;
+    * a death next to an accident word (لقي مصرعه في حادث مروري) is no attack: only weak
+      casualty triggers are dropped, an attack word stays;
+    * an agreement with the ل of purpose (للتوصل إلى اتفاق) is a goal, not an agreement.
     """
     out: list[Candidate] = []
     requests = [c for c in cands if c.entry.type is PloverType.REQUEST]
@@ -418,6 +516,11 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     releases = [c for c in cands if c.entry.type is PloverType.RETREAT]
     for c in cands:
         etype = c.entry.type
+        if etype is PloverType.ASSAULT and c.weight < _WEAK and any(
+                abs(m.start - c.start) <= 10 for m in cues.get("ACCIDENT", ())):
+            continue
+        if etype is PloverType.AGREE and not c.entry.verbal and "ل" in c.clitic:
+            continue
         if etype is PloverType.ASSAULT and c.entry.phrase in _LIGHT and any(
                 0 < k.start - c.end <= 5 and not _crosses(breaks, c.end - 1, k.start)
                 for k in coerces):
@@ -505,11 +608,12 @@ def _fill_actors(events: list[Event]) -> None:
 
 
 def _cached_quantities(cache: dict[tuple[int, int], list[Quantity]], doc: Doc, sent: Sentence,
-                       ms: list[Mention], clause: tuple[int, int]) -> list[Quantity]:
+                       ms: list[Mention], cand: Candidate, breaks: set[int]) -> list[Quantity]:
+    """Quantities of the trigger's clause, found once per clause. Only called for sentences
+    with a unit word: without one there is no counted quantity (most sentences)."""
+    clause = _clause(cand, sent, breaks)
     if clause not in cache:
-        # no unit word in the sentence: no counted quantity (most sentences; skip the token walk)
-        has_unit = any(m.hit.kind == "unit" for m in ms)
-        cache[clause] = find_quantities(doc, sent, ms, clause) if has_unit else []
+        cache[clause] = find_quantities(doc, sent, ms, clause)
     return list(cache[clause])
 
 
@@ -529,20 +633,20 @@ def _cue_before(cues: dict[str, list[Mention]], kinds: tuple[str, ...], start: i
     return any(start - window <= m.end <= start for k in kinds for m in cues.get(k, ()))
 
 
-def _clause_breaks(text: str, tokens: list[Token], sent: Sentence,
+def _clause_breaks(text: str, starts: list[int], sent: Sentence,
                    cues: dict[str, list[Mention]]) -> set[int]:
-    """Token indices that begin a new clause (after ، ; : or at حيث بينما ...)."""
+    """Token indices that begin a new clause (after ، ; : or at حيث بينما ...).
+
+    Args:
+        starts: Character offsets of the document's tokens (``Doc.starts``).
+    """
     out = {m.start for m in cues.get("BREAK", ())}
+    first, last = sent.first_token, sent.last_token
     for m in _CLAUSE_PUNCT_RE.finditer(text, sent.start, sent.end):
-        i = bisect.bisect_left(tokens, m.start(), sent.first_token, sent.last_token,
-                               key=_token_start)
-        if sent.first_token < i < sent.last_token:
+        i = bisect.bisect_left(starts, m.start(), first, last)
+        if first < i < last:
             out.add(i)
     return out
-
-
-def _token_start(t: Token) -> int:
-    return t.start
 
 
 def _crosses(breaks: set[int], a: int, b: int) -> bool:
@@ -626,8 +730,61 @@ def _trigger_span(tokens: list[Token], cand: Candidate) -> tuple[int, int]:
     return start, tokens[cand.end - 1].end
 
 
-def _actors(ms: list[Mention], tokens: list[Token]) -> list[ActorMention]:
-    """Actor mentions of a sentence: longest match, sectors fused with their country."""
+class _Home:
+    """The article's home country (the most named state), computed on first use only: most
+    sentences never need it, and the events stage is on a CPU budget."""
+
+    __slots__ = ("_raw", "_root")
+
+    def __init__(self, raw: list[Found]) -> None:
+        self._raw = raw
+        self._root: str | bool | None = False
+
+    @property
+    def root(self) -> str | None:
+        if self._root is False:
+            counts: dict[str, int] = {}
+            # a news agency's demonym (وكالة الأنباء الألمانية) names no participant, nor does
+            # the dateline city right before the agency (طوكيو (رويترز)): the agency's hits
+            # carry the state "" (one pass, then drop what lies inside them or just before)
+            found: list[tuple[int, str]] = []
+            hidden: list[tuple[int, int]] = []
+            for first, n, hits, _t in self._raw:
+                last = first + n - 1
+                for h in hits:
+                    st = h.state
+                    if st:
+                        found.append((last, st))
+                    elif st is not None:
+                        hidden.append((first - 1, last))
+            for last, st in found:
+                if not hidden or not any(a <= last <= b for a, b in hidden):
+                    counts[st] = counts.get(st, 0) + 1
+            # ties: the first named (dicts keep insertion order, max keeps the first maximum)
+            self._root = max(counts, key=counts.__getitem__) if counts else None
+        return self._root  # type: ignore[return-value]
+
+
+#: Sector nouns that never stand for an actor on their own (they need a named party).
+_NEEDS_PARTY = frozenset({"side", "spokesperson", "minister", "official", "officials",
+                          "ambassador", "envoy", "judiciary"})
+#: Indefinite construct nouns (قوات الدعم، حكومة الوفاق): the named party follows; alone they
+#: are no actor.
+_CONSTRUCT = frozenset({"قوات", "جيش", "حكومه", "رئيس", "وزير", "مسؤول", "مسؤولو", "دوريه",
+                        "جنود", "مسلحو", "مسلحي"})
+#: Words before an actor that make it the content of a report (قال إن روسيا ...), not a speaker.
+_THAT = frozenset({"ان", "بان", "لان", "انه", "بانه", "انها", "بانها"})
+
+
+def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
+            places: Sequence[Mention] = ()) -> list[ActorMention]:
+    """Actor mentions of a sentence: longest match, sectors fused with their country.
+
+    A sector noun with no country after it (الشرطة، قوات الأمن، المتظاهرون) is the sector of
+    the state the sentence names with a place (في مدينة القطيف -> SAU), else of the article's
+    home state (the one it names most): news prose names the country once and then says
+    "the police".
+    """
     raw = sorted((m for m in ms if m.hit.kind == "actor"), key=lambda m: (m.start, -(m.end - m.start)))
     chosen: list[Mention] = []
     for m in raw:
@@ -636,25 +793,55 @@ def _actors(ms: list[Mention], tokens: list[Token]) -> list[ActorMention]:
         chosen.append(m)
     out: list[ActorMention] = []
     pending_sector: tuple[Mention, str] | None = None
+
+    def flush(pending: tuple[Mention, str] | None, before: int) -> None:
+        # a bare sector noun: the state of the sentence's places, else the article's home
+        if pending is None:
+            return
+        sm, sector = pending
+        if sm.hit.entry[3] in _NEEDS_PARTY or tokens[sm.start].norm.removeprefix(
+                sm.hit.clitic) in _CONSTRUCT:
+            return
+        state = next((p.hit.state for p in places if p.hit.state), None)
+        if state is None and home is not None:
+            state = home.root
+        if state is None:
+            return
+        p_tok = tokens[sm.start - 1].norm if sm.start > 0 else ""
+        oblique = sm.hit.clitic.endswith(_OBLIQUE_CLITICS) or p_tok in _OBLIQUE
+        out.append(ActorMention(sm.start, sm.end, f"{state} {sector}", sm.hit.entry[3], oblique,
+                                prev=p_tok, conj=sm.hit.clitic.startswith("و")))
+
     for m in chosen:
         _form, kind, code, name = m.hit.entry
         prev_tok = tokens[m.start - 1].norm if m.start > 0 else ""
         oblique = m.hit.clitic.endswith(_OBLIQUE_CLITICS) or prev_tok in _OBLIQUE
+        if kind == "ignore":
+            # a news agency (وكالة الأنباء الألمانية) reports; it is not a participant
+            flush(pending_sector, m.start)
+            pending_sector = None
+            continue
         if kind == "sector":
+            flush(pending_sector, m.start)
             pending_sector = (m, code)
             continue
         sector = None
         start = m.start
-        if pending_sector is not None and m.start - pending_sector[0].end <= 2:
+        # the named party may follow a few words on (الملك محمد السادس ملك المغرب)
+        if (pending_sector is not None and m.start - pending_sector[0].end <= 3
+                and not any(tokens[i].norm in _THAT for i in range(pending_sector[0].end, m.start))):
             sector = pending_sector[1]
             start = pending_sector[0].start
             p_prev = tokens[start - 1].norm if start > 0 else ""
             oblique = pending_sector[0].hit.clitic.endswith(_OBLIQUE_CLITICS) or p_prev in _OBLIQUE
+        else:
+            flush(pending_sector, m.start)
         pending_sector = None
         if " " not in code and sector and kind in ("country", "demonym", "plural"):
             code = f"{code} {sector}"
         last = out[-1] if out else None
-        if last is not None and m.start - last.end <= 2 and last.root == code.split()[0]:
+        if (last is not None and m.start - last.end <= 2 and last.root == code.split()[0]
+                and not (m.hit.clitic.startswith("و") and kind != "person")):
             # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor
             last.end = m.end
             if kind == "person":
@@ -666,17 +853,92 @@ def _actors(ms: list[Mention], tokens: list[Token]) -> list[ActorMention]:
             # coordination shares the sector: المسؤولين الأوكرانيين والأمريكيين
             code = f"{code} {last.code.split()[1]}"
         p_tok = tokens[start - 1].norm if start > 0 else ""
+        land = kind == "demonym" and p_tok in _LAND
         out.append(ActorMention(start, m.end, code, name, oblique,
                                 country=kind in ("country", "demonym", "plural"),
-                                locative=kind == "seat" and (p_tok in _LOCATIVE
-                                                             or m.hit.clitic.endswith("ب")),
-                                prev=p_tok))
+                                locative=(kind == "seat" and (p_tok in _LOCATIVE
+                                                              or m.hit.clitic.endswith("ب")))
+                                or land,
+                                prev=p_tok, conj=m.hit.clitic.startswith("و") and start == m.start))
+    flush(pending_sector, len(tokens))
     return out
 
 
-def _roles(cand: Candidate, actors: list[ActorMention],
-           breaks: set[int]) -> tuple[ActorMention | None, ActorMention | None, float]:
-    """``(source, target, confidence factor)`` for a trigger."""
+#: Nouns of territory: a demonym after them is where, not who (الأراضي اليمنية، الحدود التركية).
+_LAND = frozenset({"الاراضي", "اراضي", "الحدود", "حدود", "الاجواء", "المياه", "الساحه",
+                   "المناطق", "الجهه", "الجانب"})
+#: Types whose source acts materially: a reporter of the act (قال زيلينسكي عن الهجوم) is not it.
+_MATERIAL = frozenset({PloverType.ASSAULT, PloverType.COERCE, PloverType.MOBILIZE,
+                       PloverType.PROTEST, PloverType.RETREAT, PloverType.AID})
+
+
+def _with_entities(ner: CamelNER, tokens: list[Token], sent: Sentence,
+                   actors: list[ActorMention], places: list[Mention], home: _Home | None,
+                   ) -> tuple[list[ActorMention], list[Mention]]:
+    """Add the NER model's names that no gazetteer entry covers: persons and organizations
+    as actors of the sentence's state (its places', else the article's home state), locations
+    as places without coordinates."""
+    first = sent.first_token
+    taken = [(a.start, a.end) for a in actors] + [(m.start, m.end) for m in places]
+    state = next((p.hit.state for p in places if p.hit.state), None)
+    if state is None and home is not None:
+        state = home.root
+    new_actors = list(actors)
+    new_places = list(places)
+    for s, e, kind in ner.entities([t.text for t in tokens[first:sent.last_token]]):
+        start, end = first + s, first + e
+        if any(a < end and start < b for a, b in taken):
+            continue  # the gazetteer already knows it (and gives a better code)
+        surface = " ".join(t.text for t in tokens[start:end])
+        if kind == "LOC":
+            new_places.append(Mention(start, end, Hit("place", (surface, None, None, None),
+                                                      end - start)))
+        elif state is not None:
+            prev = tokens[start - 1].norm if start > 0 else ""
+            new_actors.append(ActorMention(start, end, state, surface, prev in _OBLIQUE,
+                                           prev=prev))
+    new_actors.sort(key=lambda a: a.start)
+    new_places.sort(key=lambda m: m.start)
+    return new_actors, new_places
+
+
+def _speakers(cues: dict[str, list[Mention]], actors: list[ActorMention]) -> list[ActorMention]:
+    """Actors who speak in the sentence: right after a speech verb (قال زيلينسكي) or right
+    before it (الكرملين أكد)."""
+    speech = cues.get("SPEECH", ())
+    if not speech:
+        return []
+    # قال مصدر في قوات البيشمركة: up to two words between verb and speaker; not قال إن روسيا
+    return [a for a in actors if a.prev not in _THAT
+            and any(0 <= a.start - m.end <= 2 or 0 <= m.start - a.end <= 1 for m in speech)]
+
+
+def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
+           cues: dict[str, list[Mention]] | None = None,
+           speakers: Sequence[ActorMention] = (),
+           places: Sequence[Mention] = (), home: _Home | None = None,
+           ) -> tuple[ActorMention | None, ActorMention | None, float]:
+    """``(source, target, confidence factor)`` for a trigger.
+
+    Besides word order (subject before or after the verb, a demonym after a noun), these
+    constructions decide the roles:
+
+    * a passive agent (اقتحامها من قبل المقاومة، على يد مسلحين) is the source, and the one
+      who "was subjected to" the act (تعرضت دورية لإطلاق نار) the target;
+    * a call received (تلقى الأمير اتصالا من الملك): the caller is the source; a visit
+      hosted (استقبل الملك الرئيس): the visitor is the source (PLOVER's host/visit rule);
+    * in reported speech the speaker is the source of a verbal act with no subject of its
+      own (قال ماكرون إنه يلزم بوتين ...), and never of a material act he reports on;
+    * an attack with no named victim targets the state of the places it hit;
+    * unnamed doers implied by the act: arrests (تم القبض) by the police and protests by the
+      civilians of the state where they happen.
+    """
+    cues = cues or {}
+    etype = cand.entry.type
+    material = etype in _MATERIAL
+    named = actors
+    if material and speakers:
+        actors = [a for a in actors if a not in speakers]
     source: ActorMention | None = None
     after = [a for a in actors if a.start >= cand.end and a.start - cand.end <= _TARGET_AHEAD
              and not _crosses(breaks, cand.end - 1, a.start)]
@@ -686,30 +948,106 @@ def _roles(cand: Candidate, actors: list[ActorMention],
     after = [a for a in after if not a.locative]
     between = next((a for a in after if a.start > 0 and a.start - cand.end <= 10
                     and a is not after[-1] and _prev_is(a, "بين")), None)
+    origin = [a for a in after if a.prev in _ORIGIN]
+    agents = cues.get("AGENT")
+    agent = next((a for a in after if any(0 <= a.start - m.end <= 1 for m in agents)),
+                 None) if agents else None
+    victim = next((m for m in cues.get("VICTIM", ())
+                   if cand.start - 6 <= m.end <= cand.start
+                   and not _crosses(breaks, m.start, cand.start)), None)
+    # long honorific titles stand between تلقى and the call: the whole sentence counts
+    received = any(cand.start - 30 <= m.end <= cand.start for m in cues.get("RECEIVE", ()))
+    if agent is not None:
+        # passive: the agent acts; the subject (before, or named between) undergoes
+        undergoer = before[-1] if before else next(
+            (a for a in after if a is not agent and a.start < agent.start), None)
+        return agent, undergoer, 1.0
+    if victim is not None:
+        # تعرضت X لـ<trigger> (من Y): X is hit; the source is who it came from, if named
+        # the subject after the verb (تعرضت دورية للشرطة لـ...), else before it
+        hit = next((a for a in actors if victim.end <= a.start and a.end <= cand.start), None) \
+            or next((a for a in reversed(actors) if a.end <= victim.start
+                     and victim.start - a.end <= _SUBJECT_BACK), None)
+        by = next((a for a in origin), None)
+        return by, hit or next((a for a in after if a is not by), None), 1.0
+    if received and etype is PloverType.CONSULT:
+        # تلقى X اتصالا من Y: Y called X
+        caller = next((a for a in after if a.prev == "من"), None)
+        if caller is not None:
+            receiver = before[-1] if before else None
+            return caller, receiver, 1.0
     if inside:
         source = inside[0]
     elif before and cand.start - before[-1].end <= 1:
         source = before[-1]  # subject-verb order: القوات الروسية قصفت ...
-    elif between is not None and not before:
+    elif between is not None and (not before or between.start - cand.end <= 3):
         source = between  # محادثات ... بين المسؤولين الأوكرانيين والأمريكيين
-    elif cand.entry.verbal and after and after[0].start - cand.end <= 1 and not after[0].oblique:
-        source = after[0]  # verb-subject order: شنت روسيا ...
+    elif cand.entry.verbal and after and after[0].start - cand.end <= 2 and not after[0].oblique:
+        source = after[0]  # verb-subject order: شنت روسيا ...، انسحب مسلحو الحوثيين
     elif before:
         source = before[-1]
     elif after and after[0].start - cand.end <= 1 and not after[0].oblique:
         source = after[0]  # noun + demonym / genitive: هجوم روسي، لهجوم موسكو
-    elif after and cand.entry.type is PloverType.CONSULT and after[0].start - cand.end <= 2:
-        source = after[0]  # محادثات بين X و Y
-    target = next((a for a in after if a is not source
-                   and (source is None or a.start >= source.end) and a.root != _root(source)),
+    elif (after and etype is PloverType.CONSULT and after[0].start - cand.end <= 2
+          and (not after[0].oblique or after[0].prev == "بين")):
+        source = after[0]  # محادثات بين X و Y (not زيارة إلى X: X is the host)
+    if source is None and not material and speakers:
+        # reported speech: قال ماكرون: إنه يلزم الرئيس الروسي ... (the speaker demands)
+        source = next((s for s in reversed(speakers) if s.end <= cand.start), None)
+    target = next((a for a in after if a is not source and a not in origin
+                   and (source is None or a.start >= source.end) and a.root != _root(source)
+                   and (etype is not PloverType.PROTEST or a.prev in _AGAINST)),
                   None)
+    if source is None and etype in _IMPLIED:
+        state = _place_state(places, None)
+        root = state.code if state is not None else (home.root if home is not None else None)
+        if root is not None:
+            source = ActorMention(cand.start, cand.end, f"{root} {_IMPLIED[etype]}",
+                                  _IMPLIED[etype], False, implicit=True)
+    if (source is not None and source.conj and source in before
+            and etype in _RECIPROCAL):
+        # X و Y متفقتان / اشتبكت X و Y: the first named is the source, the other the target
+        i = before.index(source)
+        if i > 0 and source.start - before[i - 1].end <= 1:
+            source, target = before[i - 1], source
+    if cand.entry.phrase in _HOSTS and source is not None and target is not None:
+        source, target = target, source  # استقبل الملك الرئيس: the visitor is the source
     factor = 1.0
     if source is None:
         factor *= 0.9
-    if target is None and source is not None and cand.entry.type is PloverType.ASSAULT:
-        # no explicit victim: the other country named in the sentence (مسؤولون أوكرانيون ...)
-        target = next((a for a in actors if a.root != source.root and a.country), None)
+    if target is None and etype is PloverType.ASSAULT:
+        if source is not None:
+            # no explicit victim: the other country named in the sentence (مسؤولون أوكرانيون ...)
+            # (a speaker included: قال مسؤولون أوكرانيون إن روسيا أطلقت ...)
+            target = next((a for a in named if a.root != source.root and a.country
+                           and a not in origin), None)
+        if target is None:
+            target = _place_state(places, _root(source))
     return source, target, factor
+
+
+#: Acts whose unnamed doer is implied: arrests by the police, protests by civilians.
+_IMPLIED = {PloverType.COERCE: "COP", PloverType.PROTEST: "CVL"}
+#: A protest's target is what it is against (ضد الحكومة), not whoever else is named.
+_AGAINST = frozenset({"ضد", "علي", "امام"})
+#: Types of acts two parties do together: with coordinated subjects the first is the source.
+_RECIPROCAL = frozenset({PloverType.CONSULT, PloverType.AGREE, PloverType.COOPERATE,
+                         PloverType.ASSAULT})
+
+
+#: Words before an actor that make it where an act came from (من داخل الأراضي اليمنية).
+_ORIGIN = frozenset({"من", "داخل"})
+#: Hosting triggers (their subject is the host, the object the visitor).
+_HOSTS = frozenset({"استقبل", "ستقبل"})
+
+
+def _place_state(places: Sequence[Mention], not_root: str | None) -> ActorMention | None:
+    """The state of the first place named (an attack on Najran targets SAU), as an actor."""
+    for p in places:
+        code = p.hit.state
+        if code is not None and code != not_root:
+            return ActorMention(p.start, p.end, code, p.hit.entry[0], True, country=True)
+    return None
 
 
 def _prev_is(a: ActorMention, word: str) -> bool:
@@ -723,6 +1061,8 @@ def _root(actor: ActorMention | None) -> str | None:
 def _actor_model(doc: Doc, a: ActorMention | None) -> Actor | None:
     if a is None:
         return None
+    if a.implicit:
+        return Actor(text="", name=a.name, code=a.code, span=None)
     start, end = doc.tokens[a.start].start, doc.tokens[a.end - 1].end
     return Actor(text=doc.text[start:end], name=a.name, code=a.code,
                                  span=Span(start=start, end=end))
@@ -782,7 +1122,8 @@ def get_extractor(settings: EventSettings) -> EventExtractor:
 
     Raises:
         ModelDataMissingError: ``settings.use_camel_morphology`` is set but no
-            camel-tools morphology database is installed.
+            camel-tools morphology database is installed, or ``settings.use_camel_ner``
+            is set but camel-tools' NER model is not.
     """
     return _extractor_for(settings.model_dump_json())
 
@@ -795,4 +1136,9 @@ def _extractor_for(settings_json: str) -> EventExtractor:
         from khabar.events.camel import load_lemmatizer
 
         lemmatizer = load_lemmatizer(settings.camel_db)
-    return EventExtractor(settings, lemmatizer=lemmatizer)
+    ner = None
+    if settings.use_camel_ner:
+        from khabar.events.camel import load_ner
+
+        ner = load_ner(settings.camel_ner_dir)
+    return EventExtractor(settings, lemmatizer=lemmatizer, ner=ner)

@@ -1,4 +1,4 @@
-"""Lexicons of the event extractor and the one automaton that finds them all.
+"""Lexicons of the event extractor and the one table that finds them all.
 
 Every data file under ``khabar/events/data`` is a TSV a linguist edits: triggers,
 context cues, actors, places, units, number words, month and weekday names. Each
@@ -7,21 +7,19 @@ shared :func:`~khabar.text.normalize.normalize_word` (so the data and the articl
 meet in the same normal form) and inflected: verbs get their perfect and
 imperfect affixes and attached pronouns, nouns the article, plural/dual endings
 and possessives, and everything the proclitics و ف ب ل ك س. All inflected forms
-of all lexicons go into ONE Aho-Corasick automaton over the normalized token
-stream (``" norm1 norm2 ... "``), so an article is scanned once, whatever the
-number of lexicons.
+of all lexicons go into ONE table keyed by their first normalized word, so an
+article's tokens are looked up once, whatever the number of lexicons.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import compress
 from typing import Any
-
-import ahocorasick
 
 from khabar.errors import KhabarError
 from khabar.text.normalize import normalize_word
@@ -242,12 +240,14 @@ class TriggerEntry:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """What one automaton key stands for. ``kind`` says which lexicon."""
+    """What one lexicon key stands for. ``kind`` says which lexicon."""
 
     kind: str  # trigger | cue | actor | place | unit | number | calendar
     entry: Any
     n_words: int
     clitic: str = ""
+    #: the state (alpha-3) an actor or place names, for the article's home state
+    state: str | None = None
 
 
 def load_triggers(text: str | None = None) -> tuple[list[tuple[tuple[str, ...], Hit]], set[str]]:
@@ -277,8 +277,8 @@ def load_triggers(text: str | None = None) -> tuple[list[tuple[tuple[str, ...], 
         except ValueError as exc:
             raise LexiconError(f"triggers.tsv: bad line {phrase!r}: {exc}") from exc
         for words, clitic, core in phrase_forms(phrase, cls):
-            if core in forbidden or words[0] in forbidden:
-                continue
+            if len(words) == 1 and (core in forbidden or words[0] in forbidden):
+                continue  # a forbidden form is a one-word reading; later words disambiguate
             out.append((words, Hit("trigger", entry, len(words), clitic)))
     return out, forbidden
 
@@ -291,6 +291,21 @@ def _simple(name: str, kind: str, cols: int, key_cls: int | None) -> list[tuple[
         for words, clitic, _core in phrase_forms(row[0], cls or "X", light=False):
             out.append((words, Hit(kind, tuple(row), len(words), clitic)))
     return out
+
+
+#: Three-letter codes that are not states (PLOVER's IMG, CAMEO's EUR region).
+NON_STATES = frozenset({"IMG", "EUR", "NGO", "IGO"})
+
+
+def state_of_code(kind: str, code: str) -> str | None:
+    """The state an actor entry stands for (``'RUS GOV'`` -> ``'RUS'``), None for sectors,
+    reporters and non-state actors; ``""`` for a reporter (its name hides a demonym)."""
+    if kind == "ignore":
+        return ""
+    if kind == "sector":
+        return None
+    root = code.split()[0] if code.strip() else ""
+    return root if len(root) == 3 and root.isupper() and root not in NON_STATES else None
 
 
 def demonym_forms(base: str) -> set[str]:
@@ -312,20 +327,23 @@ def actor_forms() -> list[tuple[tuple[str, ...], Hit]]:
                 continue
             for f in demonym_forms(base[0]):
                 for s, c, _core in inflect(f, "G"):
-                    out.append(((s,), Hit("actor", (form, kind, code, name), 1, c)))
+                    out.append(((s,), Hit("actor", (form, kind, code, name), 1, c,
+                                          state_of_code(kind, code))))
             continue
         words = norm_phrase(form)
         if not words:
             continue
         seen.add(" ".join(words))
         for w, c, _core in phrase_forms(" ".join(words), "G", light=False):
-            out.append((w, Hit("actor", (form, kind, code, name), len(w), c)))
+            out.append((w, Hit("actor", (form, kind, code, name), len(w), c,
+                               state_of_code(kind, code))))
     for form, code, name in country_names():
         words = norm_phrase(form)
         if not words or " ".join(words) in seen:
             continue
         for w, c, _core in phrase_forms(" ".join(words), "G", light=False):
-            out.append((w, Hit("actor", (form, "country", code, name), len(w), c)))
+            out.append((w, Hit("actor", (form, "country", code, name), len(w), c,
+                               state_of_code("country", code))))
     return out
 
 
@@ -353,39 +371,98 @@ def alpha2_of(alpha3: str) -> str | None:
     return c.alpha_2 if c is not None else None
 
 
-# --------------------------------------------------------------------------- automaton
+@cache
+def alpha3_of(alpha2: str) -> str | None:
+    """ISO alpha-3 of an alpha-2 country code (None when unknown)."""
+    import pycountry
+
+    c = pycountry.countries.get(alpha_2=alpha2)
+    return c.alpha_3 if c is not None else None
+
+
+# --------------------------------------------------------------------------- word table
+#: ``(first token, number of words, hits, has a trigger)`` of one key found in a token stream.
+Found = tuple[int, int, list[Hit], bool]
+#: What the table holds for a first word: the one-word key's hits and whether they hold a
+#: trigger (or None), and the longer keys by their second word: ``[(later words, hits,
+#: has a trigger), ...]`` (or None).
+_Slot = tuple[tuple[list[Hit], bool] | None, dict[str, list[tuple[list[str], list[Hit], bool]]] | None]
+
+
 @dataclass
 class Lexicon:
-    """All lexicons compiled into one automaton. Values are lists of :class:`Hit`."""
+    """All lexicons compiled into one table keyed by a key's first normalized word.
 
-    automaton: Any
+    Every key is whole words, so matching word by word finds exactly what an Aho-Corasick
+    automaton over ``" w1 w2 ... "`` finds, for less: one C-level dict look-up per token
+    (``map``), and Python work only for the tokens that start a key. (The automaton this
+    replaced walked a 212k-key trie character by character. One table, not one for single
+    words and one for longer keys: on a cold cache every extra look-up per token costs.)
+
+    Attributes:
+        table: First word -> :data:`_Slot`.
+        size: Number of distinct keys.
+    """
+
+    table: dict[str, _Slot]
     size: int
 
-    def scan(self, padded: str) -> Iterator[tuple[int, tuple[int, list[Hit]]]]:
-        """``(end index, (key length, hits))`` of every key in ``padded`` (``" w1 w2 ... "``)."""
-        return self.automaton.iter(padded)
+    def scan(self, words: Sequence[str]) -> list[Found]:
+        """Every key occurring in ``words`` (normalized tokens), overlaps included.
+
+        Returns:
+            ``(first token, n words, hits, has a trigger)``, ordered by the key's last token,
+            longer keys first among those ending together (a left-to-right automaton's order).
+        """
+        looked = list(map(self.table.get, words))
+        out: list[Found] = []
+        longs = False
+        n = len(words)
+        for i in compress(range(n), looked):
+            single, longer = looked[i]  # type: ignore[misc]
+            if single is not None:
+                out.append((i, 1, single[0], single[1]))
+            if longer is not None and i + 1 < n:
+                for rest, hits, trig in longer.get(words[i + 1], ()):
+                    j = i + 2 + len(rest)
+                    if not rest or words[i + 2:j] == rest:
+                        out.append((i, j - i, hits, trig))
+                        longs = True
+        if longs:
+            out.sort(key=_end_order)  # stable: ties keep the order above
+        return out
+
+
+def _end_order(found: Found) -> tuple[int, int]:
+    return found[0] + found[1], -found[1]
 
 
 def build_automaton(groups: Iterable[list[tuple[tuple[str, ...], Hit]]]) -> Lexicon:
-    """Compile ``(words, hit)`` lists into one automaton keyed by ``" w1 w2 "``."""
-    table: dict[str, list[Hit]] = {}
+    """Compile ``(words, hit)`` lists into one :class:`Lexicon` (keys: word sequences)."""
+    keys: dict[tuple[str, ...], list[Hit]] = {}
     for group in groups:
         for words, hit in group:
-            if not all(words):
-                continue
-            table.setdefault(" " + " ".join(words) + " ", []).append(hit)
-    automaton = ahocorasick.Automaton()
-    for key, hits in table.items():
+            if not all(words) or any(" " in w for w in words):
+                continue  # a key is whole tokens (tokens never hold a space)
+            keys.setdefault(words, []).append(hit)
+    table: dict[str, _Slot] = {}
+    for words, hits in keys.items():
         # triggers first: the scanner only needs to look at the first hit to know
         hits.sort(key=lambda h: h.kind != "trigger")
-        automaton.add_word(key, (len(key), hits))
-    automaton.make_automaton()
-    return Lexicon(automaton, len(table))
+        trig = hits[0].kind == "trigger"
+        single, longer = table.get(words[0], (None, None))
+        if len(words) == 1:
+            single = (hits, trig)
+        else:
+            longer = longer if longer is not None else {}
+            longer.setdefault(words[1], []).append((list(words[2:]), hits, trig))
+        table[words[0]] = (single, longer)
+    return Lexicon(table, len(keys))
 
 
 @cache
 def get_lexicon() -> Lexicon:
-    """The packaged lexicons in one automaton (built once per process, on first use)."""
+    """The packaged lexicons in one table (built once per process, on first use)."""
     from khabar.events.places import place_forms
 
     triggers, _forbidden = load_triggers()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from khabar.events.lexicon import Hit, norm_phrase, phrase_forms, read_tsv
+from khabar.events.lexicon import Hit, alpha3_of, norm_phrase, phrase_forms, read_tsv
 
 _ARABIC_ONLY = re.compile(r"^[\u0621-\u063a\u0641-\u064a ]+$")
 #: Cities below this population rarely make the news and often collide with common words.
@@ -60,6 +60,7 @@ def place_forms() -> list[tuple[tuple[str, ...], Hit]]:
     """Automaton forms of every gazetteer place, with proclitics (و ب ل ف)."""
     out: list[tuple[tuple[str, ...], Hit]] = []
     for key, value in gazetteer().items():
+        state = alpha3_of(value[1]) if value[1] else None
         for words, clitic, _core in phrase_forms(key, "G", light=False):
-            out.append((words, Hit("place", value, len(words), clitic)))
+            out.append((words, Hit("place", value, len(words), clitic, state)))
     return out

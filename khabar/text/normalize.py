@@ -9,10 +9,11 @@ news vocabulary is Zipfian, so most tokens are cache hits).
 
 from __future__ import annotations
 
-import bisect
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 from camel_tools.utils.charmap import CharMapper
@@ -29,6 +30,9 @@ from khabar.text.sentences import split_sentences
 # category Mn, which ``\w`` does not match: include them so a diacritized word stays one token.
 _MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
 TOKEN_RE = re.compile(rf"[\w{_MARKS}]+(?:[.,٫][0-9٠-٩]+)*")
+# The same pattern as one capturing group: ``split`` then returns separators and words
+# alternately, all in C, and the words' offsets are the running sum of the pieces' lengths.
+_SPLIT_RE = re.compile(f"({TOKEN_RE.pattern})")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -72,18 +76,42 @@ def arclean(text: str) -> str:
     return text.translate(arclean_table())
 
 
-@lru_cache(maxsize=200_000)
-def normalize_word(word: str) -> str:
-    """Normalized form of one word: arclean, no diacritics or tatweel, unified alef/ya/teh
-    marbuta, ASCII digits, lower-case Latin."""
+def _normalize_uncached(word: str) -> str:
     w = dediac_ar(arclean(word))
     w = normalize_teh_marbuta_ar(normalize_alef_maksura_ar(normalize_alef_ar(w)))
     return w.replace("\u0640", "").translate(_DIGITS).lower()
 
 
+class _WordCache(dict[str, str]):
+    """Word → normalized form, filled on first sight.
+
+    A dict with ``__missing__`` rather than ``lru_cache``: ``map(cache.__getitem__, words)``
+    looks every word of an article up in C, and only new words cost a Python call. The
+    bound is crude (forget everything when full) because refilling is cheap and news
+    vocabulary is Zipfian: the common words come back within a few articles.
+    """
+
+    max_size = 200_000
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self.max_size:
+            self.clear()
+        norm = self[word] = _normalize_uncached(word)
+        return norm
+
+
+_WORDS = _WordCache()
+
+
+def normalize_word(word: str) -> str:
+    """Normalized form of one word: arclean, no diacritics or tatweel, unified alef/ya/teh
+    marbuta, ASCII digits, lower-case Latin."""
+    return _WORDS[word]
+
+
 def normalize_text(text: str) -> str:
     """The folded form of a text: normalized words joined by single spaces."""
-    return " ".join(normalize_word(m.group()) for m in TOKEN_RE.finditer(text))
+    return " ".join(map(_WORDS.__getitem__, TOKEN_RE.findall(text)))
 
 
 class Token(NamedTuple):
@@ -99,9 +127,11 @@ class Token(NamedTuple):
     norm: str
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """A sentence of the original text and the range of its tokens."""
+class Sentence(NamedTuple):
+    """A sentence of the original text and the range of its tokens.
+
+    A named tuple, like :class:`Token`, because building one is cheap.
+    """
 
     start: int
     end: int
@@ -126,28 +156,57 @@ class Doc:
     excluded: list[tuple[int, int]] = field(default_factory=list)
 
     @cached_property
+    def starts(self) -> list[int]:
+        """``[t.start for t in tokens]``: sorted, for binary search."""
+        return [t.start for t in self.tokens]
+
+    @cached_property
+    def norms(self) -> list[str]:
+        """``[t.norm for t in tokens]``."""
+        return [t.norm for t in self.tokens]
+
+    @cached_property
     def sentences(self) -> list[Sentence]:
         """Sentences with their token ranges (computed on first use)."""
-        starts = [t.start for t in self.tokens]
-        out = []
-        for s, e in split_sentences(self.text):
-            first = bisect.bisect_left(starts, s)
-            last = bisect.bisect_left(starts, e)
-            out.append(Sentence(s, e, self.text[s:e], first, last))
-        return out
+        starts, text = self.starts, self.text
+        return [Sentence(s, e, text[s:e], bisect_left(starts, s), bisect_left(starts, e))
+                for s, e in split_sentences(text)]
+
+    @cached_property
+    def _content_mask(self) -> bytearray | None:
+        """1 per token outside boilerplate, 0 inside; ``None`` when nothing is excluded."""
+        if not self.excluded:
+            return None
+        # a token is excluded when a span holds its start; tokens are in text order, so
+        # each span cuts one range of token indexes, found by binary search
+        starts = self.starts
+        keep = bytearray(b"\x01") * len(starts)
+        for s, e in self.excluded:
+            lo, hi = bisect_left(starts, s), bisect_left(starts, e)
+            if hi > lo:
+                keep[lo:hi] = bytes(hi - lo)
+        return keep
 
     @cached_property
     def content_tokens(self) -> list[Token]:
         """Tokens outside boilerplate."""
-        if not self.excluded:
+        keep = self._content_mask
+        if keep is None:
             return self.tokens
-        spans = self.excluded
-        return [t for t in self.tokens if not any(s <= t.start < e for s, e in spans)]
+        return [t for t, k in zip(self.tokens, keep, strict=True) if k]
+
+    @cached_property
+    def content_norms(self) -> list[str]:
+        """Normalized forms of the tokens outside boilerplate."""
+        keep = self._content_mask
+        if keep is None:
+            return self.norms
+        return [n for n, k in zip(self.norms, keep, strict=True) if k]
 
     @cached_property
     def folded(self) -> str:
         """Normalized content words joined by spaces: what exact fingerprints hash."""
-        return " ".join(t.norm for t in self.content_tokens)
+        return " ".join(self.content_norms)
 
     @cached_property
     def clean(self) -> str:
@@ -155,14 +214,22 @@ class Doc:
         return arclean(self.text)
 
 
+_new_tuple = tuple.__new__
+
+
 def make_doc(text: str, excluded: list[tuple[int, int]] | None = None) -> Doc:
     """Run the shared normalization pass over one article body."""
-    norm = normalize_word
-    new = tuple.__new__
-    tokens: list[Token] = [
-        new(Token, (s, e, w, norm(w)))
-        for m in TOKEN_RE.finditer(text)
-        for s, e in (m.span(),)
-        for w in (text[s:e],)
-    ]
-    return Doc(text=text, tokens=tokens, excluded=excluded or [])
+    # Every step below is one C call over the whole article (the pass has a 0.3 ms
+    # budget and an article has hundreds of tokens, so a Python step per token is too
+    # dear): parts alternate separator, word, ..., separator.
+    parts = _SPLIT_RE.split(text)
+    words = parts[1::2]
+    bounds = list(accumulate(map(len, parts)))
+    starts = bounds[0:-1:2]
+    norms = list(map(_WORDS.__getitem__, words))
+    tokens: list[Token] = list(map(_new_tuple, repeat(Token), zip(starts, bounds[1::2], words, norms, strict=True)))
+    doc = Doc(text=text, tokens=tokens, excluded=excluded or [])
+    # seed the cached properties with what the pass already has
+    doc.__dict__["starts"] = starts
+    doc.__dict__["norms"] = norms
+    return doc

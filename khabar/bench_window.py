@@ -1,0 +1,150 @@
+"""Simulated dedup window: the sequencer's memory with a full retention window.
+
+A full window is ``retention_days`` x articles per day (7 x 100,000 = 700,000 by
+default). There are not that many distinct articles in the corpus, and pushing
+700,000 texts through the normalization pass would take a quarter of an hour, so
+the window is built from the real probes of the corpus articles:
+copy ``v`` of an article gets the id ``<id>#w<v>``, and its content hash, URL key,
+shingles and sketch words are passed through a bijection salted with ``v`` (a
+deterministic edit of every fingerprint). Each copy therefore has the sizes of a
+real article (shingle count, tokens, URL, sketch) but content no other copy
+shares, so the index stores it as a new story, as it does most real news. Its
+MinHash signature is recomputed from the edited shingles, and timestamps are
+spread evenly over the window so nothing expires.
+
+Run as ``python -m khabar.bench_window`` (a fresh process, so its resident
+memory is the index's plus the loaded models', as in a worker); it prints one
+JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import xxhash
+
+from khabar.config import DedupSettings, Settings
+from khabar.dedup import DedupIndex, Probe, make_probe
+from khabar.dedup.minhash import signature
+
+_DAY = 86_400.0
+#: Start of the simulated window (2015-01-01 UTC; only differences matter).
+_T0 = 1_420_070_400.0
+_ODD32 = np.uint32(0x9E3779B1)
+
+
+def _salt(v: int) -> int:
+    return xxhash.xxh32_intdigest(v.to_bytes(8, "little"))
+
+
+def _edit32(values: np.ndarray, v: int) -> np.ndarray:
+    # xor then multiply by an odd constant: a bijection on uint32, so the set keeps its size
+    out = (values ^ np.uint32(_salt(v))) * _ODD32
+    out.sort()
+    return out
+
+
+def _edit16(values: np.ndarray, v: int) -> np.ndarray:
+    # xor alone keeps ``names`` and ``numbers`` subsets of ``words``, as in a real sketch
+    out = values ^ np.uint16(_salt(v) & 0xFFFF)
+    out.sort()
+    return out
+
+
+def _edit_hex(value: str, v: int) -> str:
+    # a new hex fingerprint of the same length, whatever width the index uses
+    digest = xxhash.xxh3_128_hexdigest(f"{value}~{v}".encode())
+    while len(digest) < len(value):
+        digest += xxhash.xxh3_128_hexdigest(digest.encode())
+    return digest[: len(value)]
+
+
+def window_probes(base: Sequence[Probe], n: int, per_day: int, num_perm: int) -> Iterator[Probe]:
+    """``n`` distinct probes from ``base``, ``per_day`` per simulated day (see the module doc).
+
+    Raises:
+        ValueError: ``base`` is empty.
+    """
+    if not base:
+        raise ValueError("no base probes")
+    for i in range(n):
+        b = base[i % len(base)]
+        v = i // len(base)
+        ts = _T0 + i * _DAY / per_day
+        if v == 0:
+            yield dataclasses.replace(b, timestamp=ts)
+            continue
+        shingles = _edit32(b.shingles, v)
+        yield dataclasses.replace(
+            b, article_id=f"{b.article_id}#w{v}", content_hash=_edit_hex(b.content_hash, v),
+            url_key=_edit_hex(b.url_key, v) if b.url_key is not None else None,
+            shingles=shingles, signature=signature(shingles, num_perm), timestamp=ts,
+            words=_edit16(b.words, v), names=_edit16(b.names, v), numbers=_edit16(b.numbers, v),
+        )
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fill_window(base: Sequence[Probe], settings: DedupSettings, n: int, per_day: int) -> dict[str, float]:
+    """Decide ``n`` window probes into a fresh :class:`DedupIndex`; its size and the RSS growth."""
+    index = DedupIndex(settings)
+    gc.collect()
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    gc.disable()  # millions of long-lived objects: collections would only walk them again
+    kinds: dict[str, int] = {}
+    try:
+        for probe in window_probes(base, n, per_day, settings.num_perm):
+            verdict, _ = index.decide(probe)
+            kinds[verdict.kind] = kinds.get(verdict.kind, 0) + 1
+    finally:
+        gc.enable()
+    seconds = time.perf_counter() - t0
+    gc.collect()
+    nbytes = index.nbytes()
+    rss1 = _rss_mb()
+    return {
+        "entries": len(index), "nbytes": nbytes, "bytes_per_article": nbytes / max(1, len(index)),
+        "rss_before_mb": rss0, "rss_mb": rss1, "rss_growth_mb": rss1 - rss0,
+        "rss_growth_bytes_per_article": (rss1 - rss0) * 2**20 / max(1, len(index)),
+        "fill_seconds": seconds, "unique": kinds.get("unique", 0),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Load the models as a worker does, build the base probes, fill the window, print JSON."""
+    from khabar.bench import load_articles
+    from khabar.pipeline import Pipeline, prepare_doc
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--window-articles", type=int, default=700_000)
+    ap.add_argument("--per-day", type=int, default=100_000)
+    ap.add_argument("--limit", type=int, default=3000, help="corpus articles the window is built from")
+    ap.add_argument("--corpus", type=Path, default=None)
+    ap.add_argument("--seeds", type=Path, default=Path(__file__).resolve().parents[1] / "seeds")
+    args = ap.parse_args(argv)
+    settings = Settings()
+    Pipeline(settings).warm()  # a worker holds the language and events models next to the index
+    articles, source = load_articles(args.corpus, args.limit, args.seeds)
+    base = [make_probe(a, prepare_doc(a), settings.dedup) for a in articles]
+    out: dict[str, object] = dict(fill_window(base, settings.dedup, args.window_articles, args.per_day))
+    out |= {"base_articles": len(base), "source": source, "per_day": args.per_day,
+            "days": args.window_articles / args.per_day}
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Where the dedup index keeps the bulky part of an entry: shingle set and guard sketch.
+
+These are read only to verify candidates (exact Jaccard) and to unlink an entry
+from the LSH buckets, so they can live outside RAM. :class:`MemoryBlobs` keeps
+them as ``bytes`` in a list; :class:`RocksBlobs` keeps them in a RocksDB file
+(rocksdict) under the worker's data directory, for indexes larger than memory.
+
+The file is scratch space, not the source of truth: the ``dedup_index`` table
+(changelog) holds every entry, and an index rebuilt after recovery writes a
+fresh file. So the file skips the write-ahead log, and is deleted when its
+index is closed (or, after a crash, by the next index created in that directory).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Protocol, cast
+
+import numpy as np
+import rocksdict
+
+from khabar.dedup.minhash import U16, U32
+from khabar.dedup.slots import Sketch
+
+_HEAD = struct.Struct("<I")
+_GUARD = struct.Struct("<III")
+
+
+def pack_blob(shingles: U32, guard: Sketch | None) -> bytes:
+    """Shingles (and the guard sketch when there is one) as one byte string."""
+    parts = [_HEAD.pack(shingles.size), shingles.astype("<u4", copy=False).tobytes()]
+    if guard is not None:
+        parts.append(_GUARD.pack(guard.words.size, guard.names.size, guard.numbers.size))
+        parts.extend(a.astype("<u2", copy=False).tobytes() for a in guard)
+    return b"".join(parts)
+
+
+def blob_shingles(blob: bytes) -> U32:
+    """The shingle set of a :func:`pack_blob` string (a read-only view)."""
+    (n,) = _HEAD.unpack_from(blob)
+    return np.frombuffer(blob, dtype=np.uint32, count=n, offset=_HEAD.size)
+
+
+def blob_guard(blob: bytes) -> Sketch | None:
+    """The guard sketch of a :func:`pack_blob` string, None when it has none."""
+    (n,) = _HEAD.unpack_from(blob)
+    pos = _HEAD.size + 4 * n
+    if pos == len(blob):
+        return None
+    sizes = _GUARD.unpack_from(blob, pos)
+    pos += _GUARD.size
+    arrays: list[U16] = []
+    for size in sizes:
+        arrays.append(np.frombuffer(blob, dtype=np.uint16, count=size, offset=pos))
+        pos += 2 * size
+    return Sketch(*arrays)
+
+
+class BlobStore(Protocol):
+    """Blobs by index slot."""
+
+    def put(self, slot: int, blob: bytes) -> None: ...
+    def get(self, slot: int) -> bytes: ...
+    def get_many(self, slots: list[int]) -> list[bytes]: ...
+    def delete(self, slot: int) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def nbytes(self) -> int:
+        """Bytes held in RAM."""
+        ...
+
+
+class MemoryBlobs:
+    """Blobs as ``bytes`` objects (not tracked by the garbage collector)."""
+
+    def __init__(self) -> None:
+        self._blobs: list[bytes | None] = []
+        self._bytes = 0
+        self._live = 0
+
+    def put(self, slot: int, blob: bytes) -> None:
+        if slot >= len(self._blobs):
+            self._blobs.extend([None] * (slot + 1 - len(self._blobs)))
+        self.delete(slot)
+        self._blobs[slot] = blob
+        self._bytes += len(blob)
+        self._live += 1
+
+    def get(self, slot: int) -> bytes:
+        blob = self._blobs[slot]
+        if blob is None:
+            raise KeyError(slot)
+        return blob
+
+    def get_many(self, slots: list[int]) -> list[bytes]:
+        return [self.get(s) for s in slots]
+
+    def delete(self, slot: int) -> None:
+        blob = self._blobs[slot]
+        if blob is not None:
+            self._bytes -= len(blob)
+            self._live -= 1
+            self._blobs[slot] = None
+
+    def close(self) -> None:
+        self._blobs.clear()
+        self._bytes = self._live = 0
+
+    @property
+    def nbytes(self) -> int:
+        # a bytes object is 33 bytes of header plus its data; the list holds a pointer
+        return self._bytes + 33 * self._live + 8 * len(self._blobs)
+
+
+def _remove_stale(parent: Path) -> None:
+    # a worker killed with SIGKILL leaves its file behind: drop those of dead processes
+    for path in parent.glob("index-*-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class RocksBlobs:
+    """Blobs in a fresh RocksDB file under ``parent`` (deleted on :meth:`close`).
+
+    Memory is bounded by small write buffers and a small block cache; values are
+    random hashes, so they are stored uncompressed.
+
+    Args:
+        parent: Directory for the file (created if missing).
+        cache_bytes: LRU block cache size.
+    """
+
+    def __init__(self, parent: Path, cache_bytes: int = 8 << 20) -> None:
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(parent)
+        self.path = Path(tempfile.mkdtemp(prefix=f"index-{os.getpid()}-", dir=parent))
+        opts = rocksdict.Options(raw_mode=True)
+        opts.create_if_missing(True)
+        opts.set_write_buffer_size(4 << 20)
+        opts.set_max_write_buffer_number(2)
+        opts.set_compression_type(rocksdict.DBCompressionType.none())
+        table = rocksdict.BlockBasedOptions()
+        table.set_block_cache(rocksdict.Cache(cache_bytes))
+        table.set_bloom_filter(10, False)
+        opts.set_block_based_table_factory(table)
+        self._db = rocksdict.Rdict(str(self.path), opts)
+        write = rocksdict.WriteOptions()
+        write.disable_wal = True  # type: ignore[assignment,method-assign]  # a property at run time; scratch data
+        self._db.set_write_options(write)
+        self._finalizer = weakref.finalize(self, RocksBlobs._destroy, self._db, self.path)
+
+    @staticmethod
+    def _destroy(db: rocksdict.Rdict, path: Path) -> None:
+        try:
+            db.close()
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    @staticmethod
+    def _key(slot: int) -> bytes:
+        return slot.to_bytes(4, "big")
+
+    def put(self, slot: int, blob: bytes) -> None:
+        self._db[self._key(slot)] = blob
+
+    def get(self, slot: int) -> bytes:
+        blob = self._db.get(self._key(slot))
+        if blob is None:
+            raise KeyError(slot)
+        assert isinstance(blob, bytes)
+        return blob
+
+    def get_many(self, slots: list[int]) -> list[bytes]:
+        if len(slots) == 1:
+            return [self.get(slots[0])]
+        blobs = cast("list[object]", self._db[[self._key(s) for s in slots]])  # one multi-get
+        out = [b for b in blobs if isinstance(b, bytes)]
+        if len(out) != len(slots):
+            raise KeyError(slots)
+        return out
+
+    def delete(self, slot: int) -> None:
+        del self._db[self._key(slot)]
+
+    def close(self) -> None:
+        self._finalizer()
+
+    @property
+    def nbytes(self) -> int:
+        return 0  # on disk; RocksDB's own buffers are bounded by the options above
