@@ -96,6 +96,35 @@ class Collected:
         return {r[key] for r in self.of(topic) if r.get(key) is not None}
 
 
+async def start_reader(broker_url: str, topics: Sequence[str], security: KafkaSecurity | None = None,
+                       **options: Any) -> AIOKafkaConsumer:
+    """A started consumer assigned to every partition of ``topics``, at the beginning (no group).
+
+    Args:
+        options: More ``AIOKafkaConsumer`` options (``max_partition_fetch_bytes``, ...).
+
+    The caller stops it.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(broker_url), enable_auto_commit=False,
+                                group_id=None, auto_offset_reset="earliest", **aiokafka_kwargs(security),
+                                **options)
+    await consumer.start()
+    try:
+        tps: list[TopicPartition] = []
+        for topic in topics:
+            parts = consumer.partitions_for_topic(topic)
+            if not parts:
+                await consumer._client.force_metadata_update()
+                parts = consumer.partitions_for_topic(topic) or set()
+            tps.extend(TopicPartition(topic, p) for p in sorted(parts))
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+    except BaseException:
+        await consumer.stop()
+        raise
+    return consumer
+
+
 async def collect(broker_url: str, topics: Sequence[str], done: Callable[[Collected], bool],
                   timeout: float = 120.0, security: KafkaSecurity | None = None) -> Collected:
     """Read ``topics`` from the beginning (no consumer group) until ``done`` says so.
@@ -107,20 +136,9 @@ async def collect(broker_url: str, topics: Sequence[str], done: Callable[[Collec
         TimeoutError: ``done`` was still false after ``timeout`` seconds; the
             message says what had been read.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(broker_url), enable_auto_commit=False,
-                                group_id=None, auto_offset_reset="earliest", **aiokafka_kwargs(security))
-    await consumer.start()
+    consumer = await start_reader(broker_url, topics, security)
     out = Collected({t: [] for t in topics})
     try:
-        tps: list[TopicPartition] = []
-        for topic in topics:
-            parts = consumer.partitions_for_topic(topic)
-            if not parts:
-                await consumer._client.force_metadata_update()
-                parts = consumer.partitions_for_topic(topic) or set()
-            tps.extend(TopicPartition(topic, p) for p in sorted(parts))
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
         deadline = time.monotonic() + timeout
         while not done(out):
             if time.monotonic() > deadline:

@@ -14,11 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from streams.bench import BenchError
 from streams.cluster import rss_mb
-from streams.topics import bootstrap_servers
+from streams.replay import start_reader
 
 
 @dataclass(frozen=True)
@@ -43,20 +41,9 @@ async def read_timed(broker_url: str, topics: Sequence[str], done: Callable[[lis
     Raises:
         BenchError: Timed out, or ``alive`` turned false, before ``done``.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers(broker_url), enable_auto_commit=False,
-                                group_id=None, auto_offset_reset="earliest", max_partition_fetch_bytes=4 << 20)
-    await consumer.start()
+    consumer = await start_reader(broker_url, topics, max_partition_fetch_bytes=4 << 20)
     out: list[Timed] = []
     try:
-        tps: list[TopicPartition] = []
-        for topic in topics:
-            parts = consumer.partitions_for_topic(topic)
-            if not parts:
-                await consumer._client.force_metadata_update()
-                parts = consumer.partitions_for_topic(topic) or set()
-            tps.extend(TopicPartition(topic, p) for p in sorted(parts))
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
         deadline = time.monotonic() + timeout
         while not done(out):
             if time.monotonic() > deadline:
