@@ -99,3 +99,20 @@ def test_both_splits_have_events_and_event_free_articles(gold):
         rows = [row for row in gold if row["split"] == split]
         assert sum(len(row["events"]) for row in rows) > 50
         assert any(not row["events"] for row in rows), f"{split} needs no-event articles for precision"
+
+
+BLIND = GOLD.with_name("gold_blind.jsonl")
+
+
+def test_blind_set_has_the_same_format_and_no_overlap_with_gold(gold):
+    rows = [json.loads(line) for line in BLIND.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 30
+    for row in rows:
+        assert set(row) == ARTICLE_KEYS and row["split"] == "blind"
+        for ev in row["events"]:
+            assert set(ev) - {"note"} == EVENT_KEYS and ev["type"] in TYPES  # the annotator's notes on hard calls
+            assert row["text"][ev["trigger_start"]:ev["trigger_end"]] == ev["trigger"]
+    gold_ids = {r["article_id"] for r in gold}
+    gold_texts = {r["text"] for r in gold}
+    assert not gold_ids & {r["article_id"] for r in rows}
+    assert not gold_texts & {r["text"] for r in rows}
