@@ -252,13 +252,6 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     # Each agent acks an input only once the records made from it are delivered (the
     # streams are noack; see AckAfterDelivery), and drains its queue after every event.
     prepare_acks, sequence_acks, enrich_acks = (AckAfterDelivery(delivery_failed) for _ in range(3))
-    articles_in: dict[str, Any] = {}
-
-    def count_article_in(source: str) -> None:
-        child = articles_in.get(source)
-        if child is None:
-            child = articles_in[source] = metrics.articles_in.labels(source=source)
-        child.inc()
 
     @app.timer(interval=0.05)
     async def drain_acks() -> None:
@@ -274,9 +267,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         try:
             article = parse_raw(value, ingested, settings.limits)
         except Exception as exc:  # InvalidArticleError; anything else is a bug, same treatment
-            count_article_in("invalid")
+            metrics.count_article_in("invalid")
             return await dead_letter(value, exc, event)
-        count_article_in(article.source or "unknown")
+        metrics.count_article_in(article.source or "unknown")
         t1 = time.perf_counter()
         metrics.observe_stage("parse", t1 - t0)
         try:

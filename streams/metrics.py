@@ -113,6 +113,7 @@ class Metrics:
         # measurable share of the hot path at several observations per article
         self._stage_children = {stage: self.stage_seconds.labels(stage=stage) for stage in STAGES}
         self._language_children = {code: self.languages.labels(code=code) for code in LANGUAGE_CODES}
+        self._source_children: dict[str, Counter] = {}  # sources are open-ended: filled as they come
         for store in STATE_STORES:
             self.state_entries.labels(store=store)
             self.state_bytes.labels(store=store)
@@ -123,6 +124,13 @@ class Metrics:
         if child is None:
             child = self._stage_children[stage] = self.stage_seconds.labels(stage=stage)
         child.observe(seconds)
+
+    def count_article_in(self, source: str) -> None:
+        """Count one input article from ``source`` (``invalid`` when it could not be read)."""
+        child = self._source_children.get(source)
+        if child is None:
+            child = self._source_children[source] = self.articles_in.labels(source=source)
+        child.inc()
 
     def count_language(self, code: str) -> None:
         self._language_children.get(code, self._language_children["other"]).inc()
