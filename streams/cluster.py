@@ -26,6 +26,10 @@ from streams.replay import Collected, collect, produce
 from streams.topics import create_topics, topic_specs
 from streams.worker import spawn_worker, stop_process, wait_for_metrics
 
+_SUMMARY_METRICS = ("khabar_articles_in_total", "khabar_records_out_total", "khabar_dedup_pending_articles",
+                    "khabar_assigned_partitions", "khabar_broker_up", "khabar_topic_layout_ok",
+                    "khabar_deadletters_total")
+_ALARM = re.compile(r'"level": ?"(warning|error|critical)"|\b(WARNING|ERROR|CRITICAL|Traceback)\b')
 _ASSIGNED = re.compile(r'^khabar_assigned_partitions\{topic="([^"]+)"\}\s+([0-9.eE+-]+)$', re.MULTILINE)
 
 
@@ -122,6 +126,23 @@ class Worker:
         """CPU seconds it has used so far."""
         return cpu_seconds(self.proc.pid)
 
+    def summary(self, tail: int = 2500) -> str:
+        """Alive or exit code, key counters from ``/metrics``, its warning and error lines
+        (last 15), then the last ``tail`` characters of its log."""
+        state = "alive" if self.proc.poll() is None else f"exited {self.proc.returncode}"
+        try:
+            text = httpx.get(self.metrics_url, timeout=2.0).text
+            counters = " ".join(line for line in text.splitlines()
+                                if line.startswith(_SUMMARY_METRICS) and not line.startswith("#"))
+        except httpx.HTTPError as exc:
+            counters = f"(no /metrics: {exc.__class__.__name__})"
+        lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+        # dead letters are the expected kind of warning; the rest say what went wrong
+        alarms = [ln[:300] for ln in lines if _ALARM.search(ln) and '"dead_letter"' not in ln][-15:]
+        return "\n".join([f"--- worker :{self.port} pid {self.proc.pid} {state}, log {self.log}",
+                          f"metrics: {counters}", "warnings/errors:", *alarms,
+                          "tail:", "\n".join(lines)[-tail:]])
+
     def assigned(self) -> dict[str, int]:
         """Partitions assigned to it, by topic, from its ``khabar_assigned_partitions`` gauge.
 
@@ -186,6 +207,6 @@ class Stack:
             stop_process(w.proc)
 
     def logs(self) -> str:
-        """The tail of every worker's log, for failure messages."""
-        return "\n".join(f"--- {w.log}\n{w.log.read_text(errors='replace')[-3000:]}" for w in self.workers
-                         if w.log.exists())
+        """What each worker was doing, for failure messages: a summary first (CI shows only
+        the start of a long failure), then the tail of its log."""
+        return "\n".join(w.summary() for w in self.workers)
