@@ -96,6 +96,7 @@ class ActorMention:
     prev: str = ""  # the normalized word before the mention
     conj: bool = False  # attached و: the second of a coordination (روسيا وأوكرانيا)
     implicit: bool = False  # not named: implied by the act (تم القبض: the police)
+    adjective: bool = False  # a demonym (روسية): it qualifies the noun before it
 
     @property
     def root(self) -> str:
@@ -840,6 +841,14 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
         if " " not in code and sector and kind in ("country", "demonym", "plural"):
             code = f"{code} {sector}"
         last = out[-1] if out else None
+        if (last is not None and m.start == last.end and kind == "demonym" and not m.hit.clitic
+                and last.root.startswith("IGO") and not last.adjective):
+            # an international body's name with a demonym is the national one: مجلس الأمن
+            # الروسي (Russia's Security Council), not the UN's
+            last.end = m.end
+            last.code = f"{code} GOV"
+            last.country = True
+            continue
         if (last is not None and m.start - last.end <= 2 and last.root == code.split()[0]
                 and not (m.hit.clitic.startswith("و") and kind != "person")):
             # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor
@@ -859,7 +868,8 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
                                 locative=(kind == "seat" and (p_tok in _LOCATIVE
                                                               or m.hit.clitic.endswith("ب")))
                                 or land,
-                                prev=p_tok, conj=m.hit.clitic.startswith("و") and start == m.start))
+                                prev=p_tok, conj=m.hit.clitic.startswith("و") and start == m.start,
+                                adjective=kind == "demonym" and start == m.start))
     flush(pending_sector, len(tokens))
     return out
 
@@ -984,10 +994,16 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         source = between  # محادثات ... بين المسؤولين الأوكرانيين والأمريكيين
     elif cand.entry.verbal and after and after[0].start - cand.end <= 2 and not after[0].oblique:
         source = after[0]  # verb-subject order: شنت روسيا ...، انسحب مسلحو الحوثيين
+    elif (not cand.entry.verbal and after and not after[0].oblique
+          and ((after[0].adjective and after[0].start - cand.end <= 1)
+               or (after[0].start == cand.end and etype in _GENITIVE_AGENT))):
+        # noun + demonym (بهجمات روسية، الهجمات الصاروخية الروسية، العقوبات الأمريكية) or, for
+        # acts whose genitive is their doer, noun + name (تحذير بوتين، لهجوم موسكو): the actor
+        # owning the act beats a subject further back (تشهد كييف تصعيدا بهجمات روسية). Not
+        # إقناع بوتين, ضرورة التزام الجانب: there the genitive is who is asked.
+        source = after[0]
     elif before:
         source = before[-1]
-    elif after and after[0].start - cand.end <= 1 and not after[0].oblique:
-        source = after[0]  # noun + demonym / genitive: هجوم روسي، لهجوم موسكو
     elif (after and etype is PloverType.CONSULT and after[0].start - cand.end <= 2
           and (not after[0].oblique or after[0].prev == "بين")):
         source = after[0]  # محادثات بين X و Y (not زيارة إلى X: X is the host)
@@ -1023,9 +1039,16 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
                            and a not in origin), None)
         if target is None:
             target = _place_state(places, _root(source))
+    if target is None and source is not None and etype is PloverType.PROTEST:
+        # protesters with no named target protest against their own state's authorities
+        target = ActorMention(source.start, source.end, f"{source.root} GOV", "government",
+                              False, implicit=True)
     return source, target, factor
 
 
+#: Nouns whose genitive is their doer (تحذير بوتين، هجوم موسكو، زيارة الرئيس).
+_GENITIVE_AGENT = frozenset({PloverType.ASSAULT, PloverType.THREATEN, PloverType.ACCUSE,
+                             PloverType.CONSULT, PloverType.PROTEST, PloverType.REJECT})
 #: Acts whose unnamed doer is implied: arrests by the police, protests by civilians.
 _IMPLIED = {PloverType.COERCE: "COP", PloverType.PROTEST: "CVL"}
 #: A protest's target is what it is against (ضد الحكومة), not whoever else is named.
