@@ -184,6 +184,17 @@ class Stack:
             wait_for_metrics(worker.metrics_url, proc, timeout=90)
         return worker
 
+    def start_workers(self, n: int) -> list[Worker]:
+        """Start ``n`` more workers at once (their start-ups overlap); return once all serve metrics.
+
+        Raises:
+            WorkerError: A worker died or did not answer within 90 s.
+        """
+        workers = [self.start_worker(wait=False) for _ in range(n)]
+        for w in workers:
+            wait_for_metrics(w.metrics_url, w.proc, timeout=90)
+        return workers
+
     def produce(self, records: Sequence[tuple[str | None, bytes]], rate: float | None = None) -> int:
         """Send ``records`` to the raw topic (at most ``rate`` per second); returns how many."""
         assert self.settings.broker_url

@@ -319,8 +319,7 @@ def run_soak(settings: Settings, records: list[tuple[str, bytes]], out_dir: Path
         stop = threading.Event()
         late = 0
         try:
-            for _ in range(workers):
-                stack.start_worker()
+            stack.start_workers(workers)
             wait_for_stable_group(stack)
             log.info("soak_started", workers=workers, partitions=partitions, articles=len(records))
             t0 = time.monotonic()

@@ -83,7 +83,7 @@ def test_workers_survive_a_broker_outage_and_resume(own_broker: EmbeddedBroker, 
     stack = Stack(unique_settings(own_broker.url, tmp_path, partitions=4), tmp_path)
     stack.create_topics()
     try:
-        workers = [stack.start_worker() for _ in range(2)]
+        workers = stack.start_workers(2)
         # the watch starts with the app's tasks, a moment after /metrics answers
         _wait_for(lambda: all(_metric(w, "khabar_broker_up") == 1 and _metric(w, "khabar_topic_layout_ok") == 1
                               for w in workers), 60, "the workers did not report the broker up", stack)
@@ -122,7 +122,7 @@ def test_workers_survive_a_broker_outage_and_resume(own_broker: EmbeddedBroker, 
         after_ids = {k for k, _ in after}
         t = stack.settings.topics
         try:
-            c = stack.collect(lambda c: after_ids <= accounted_ids(c, stack.settings), timeout=180)
+            c = stack.collect(lambda c: after_ids <= accounted_ids(c, stack.settings), timeout=90)
         except TimeoutError as exc:
             raise AssertionError(f"{exc}\n{stack.logs()}") from exc
         copies = {k for k, _ in after if "#r2" in k}

@@ -1,6 +1,6 @@
 """Scale-out and failover on the real broker (issue 7; marked slow, run by ``make test``).
 
-* 3 workers on 6 partitions give the same verdicts as 1 worker (set equality).
+* 2 and 3 workers on 4 partitions give the same verdicts as 1 worker (set equality).
 * A worker killed with SIGKILL mid-stream loses nothing; repeats keep their keys.
 * A worker stopped with SIGTERM mid-stream (a rebalance with the dedup table) loses
   nothing: the regression test for the Faust recovery bug fixed in
@@ -28,7 +28,7 @@ from tests.support.stack import Stack, Worker, accounted_ids
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-N_ARTICLES = 3000
+N_ARTICLES = 2000
 PARTITIONS = 6
 PIPELINE = ["language", "events"]
 GRACE = 5.0  # seconds without input before the sequencer releases all it holds
@@ -36,8 +36,8 @@ GRACE = 5.0  # seconds without input before the sequencer releases all it holds
 
 @pytest.fixture(scope="module")
 def records() -> list[tuple[str, bytes]]:
-    """3,000 SaudiNewsNet articles spread over the whole corpus (every 10th), replayed twice."""
-    articles = [a for i, a in enumerate(iter_corpus()) if i % 10 == 0][:N_ARTICLES]
+    """2,000 SaudiNewsNet articles spread over the whole corpus (every 15th), replayed twice."""
+    articles = [a for i, a in enumerate(iter_corpus()) if i % 15 == 0][:N_ARTICLES]
     return list(replay_records(articles, loops=2))  # type: ignore[arg-type]
 
 
@@ -76,7 +76,7 @@ class Outcome:
 def _outcome(stack: Stack, ids: set[str]) -> Outcome:
     t = stack.settings.topics
     try:
-        c = stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=400)
+        c = stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=150)
     except TimeoutError as exc:
         raise AssertionError(f"{exc}\n{stack.logs()}") from exc
     assert_accounting(c, stack.settings, ids)  # inputs = enriched + duplicates + dead letters
@@ -89,12 +89,18 @@ def _outcome(stack: Stack, ids: set[str]) -> Outcome:
 
 
 def _run(make_stack: Callable[..., Stack], records: list[tuple[str, bytes]], n_workers: int,
-         disrupt: Callable[[Stack], None] | None = None, partitions: int = PARTITIONS) -> Outcome:
+         disrupt: Callable[[Stack], None] | None = None, partitions: int = PARTITIONS,
+         stop: bool = False) -> Outcome:
+    """Replay ``records`` through ``n_workers`` new workers and collect the outcome.
+
+    Args:
+        stop: Stop the workers once collected (frees the CPU for the next run).
+    """
     stack = make_stack(partitions=partitions, pipeline=PIPELINE)
     stack.settings.dedup.reorder_grace_seconds = GRACE
     # the replay sends the same 2015 articles twice: keep all of them in the index
     stack.settings.dedup.retention_days = 3650
-    workers = [stack.start_worker() for _ in range(n_workers)]
+    workers = stack.start_workers(n_workers)
     _wait_for_stable_group(stack, workers)
     producer = threading.Thread(target=stack.produce, args=(records,), kwargs={"rate": 1500.0})
     producer.start()
@@ -102,7 +108,10 @@ def _run(make_stack: Callable[..., Stack], records: list[tuple[str, bytes]], n_w
         time.sleep(2.0)  # mid-stream
         disrupt(stack)
     producer.join()
-    return _outcome(stack, {k for k, _ in records})
+    out = _outcome(stack, {k for k, _ in records})
+    if stop:
+        stack.stop()
+    return out
 
 
 def _accounted(out: Outcome) -> set[str]:
@@ -120,25 +129,21 @@ def _same_key_same_record(c: Collected, topic: str, key: str) -> None:
         assert all(v == versions[0] for v in versions), f"{topic}: key {k} repeated with different content"
 
 
-def test_three_workers_give_the_same_verdicts_as_one(make_stack: Callable[..., Stack],
-                                                     records: list[tuple[str, bytes]]) -> None:
-    one = _run(make_stack, records, 1)
-    three = _run(make_stack, records, 3)
+def test_one_two_and_three_workers_give_the_same_verdicts(make_stack: Callable[..., Stack],
+                                                         records: list[tuple[str, bytes]]) -> None:
+    # issue 4's configuration (2 workers, 4 partitions), and 3 workers sharing 4 partitions unevenly
+    one = _run(make_stack, records, 1, partitions=4, stop=True)
     assert len(one.enriched) > N_ARTICLES * 0.5
-    assert len(one.duplicates) >= N_ARTICLES  # the second pass is all copies
-    assert three.enriched == one.enriched
-    assert three.duplicates == one.duplicates
-    assert three.events == one.events
-
-
-def test_two_workers_on_four_partitions_give_the_same_verdicts_as_one(
-        make_stack: Callable[..., Stack], records: list[tuple[str, bytes]]) -> None:
-    # issue 4's configuration, on the first 1,000 articles of each pass
-    subset = records[:1000] + records[N_ARTICLES:N_ARTICLES + 1000]
-    one = _run(make_stack, subset, 1, partitions=4)
-    two = _run(make_stack, subset, 2, partitions=4)
-    assert len(one.duplicates) >= 1000
-    assert (two.enriched, two.duplicates, two.events) == (one.enriched, one.duplicates, one.events)
+    # the second pass is all copies (the first has some too: the corpus repeats itself),
+    # apart from articles dead-lettered on both passes (no text)
+    dead = {str(r.get("article_id")) for name in one.collected.records if name.endswith("deadletter")
+            for r in one.collected.of(name)}
+    assert {k for k, _ in records if k.endswith("#r2")} - dead <= {i for i, _ in one.duplicates}
+    for n in (2, 3):
+        many = _run(make_stack, records, n, partitions=4, stop=True)
+        assert many.enriched == one.enriched, f"{n} workers: enriched differ"
+        assert many.duplicates == one.duplicates, f"{n} workers: duplicates differ"
+        assert many.events == one.events, f"{n} workers: events differ"
 
 
 def _owner_of_sequencer(stack: Stack) -> Worker:
