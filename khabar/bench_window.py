@@ -14,7 +14,12 @@ spread evenly over the window so nothing expires.
 
 Run as ``python -m khabar.bench_window`` (a fresh process, so its resident
 memory is the index's plus the loaded models', as in a worker); it prints one
-JSON object.
+JSON object. ``--blob-dir DIR`` keeps the shingle sets in RocksDB under ``DIR``,
+as a worker with ``KHABAR_STORE=rocksdb://`` does.
+
+``python -m khabar.bench_window --startup`` measures the other half of a worker's
+memory instead: the resident size after each step of what a worker builds before
+it connects (:func:`streams.worker.prepare_worker`), with no broker and no article.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import xxhash
 from khabar.config import DedupSettings, Settings
 from khabar.dedup import DedupIndex, Probe, make_probe
 from khabar.dedup.minhash import signature
+from khabar.memory import cap_mmap_threshold
 
 _DAY = 86_400.0
 #: Start of the simulated window (2015-01-01 UTC; only differences matter).
@@ -98,9 +104,18 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def fill_window(base: Sequence[Probe], settings: DedupSettings, n: int, per_day: int) -> dict[str, float]:
-    """Decide ``n`` window probes into a fresh :class:`DedupIndex`; its size and the RSS growth."""
-    index = DedupIndex(settings)
+def fill_window(base: Sequence[Probe], settings: DedupSettings, n: int, per_day: int,
+                blob_dir: Path | None = None) -> dict[str, float]:
+    """Decide ``n`` window probes into a fresh :class:`DedupIndex`; its size and the RSS growth.
+
+    Args:
+        base: Probes of real articles the window's probes are derived from.
+        settings: Dedup settings of the index.
+        n: Articles in the window.
+        per_day: Articles per simulated day (spreads the timestamps).
+        blob_dir: Keep the shingle sets in RocksDB under this directory (None: in RAM).
+    """
+    index = DedupIndex(settings, blob_dir=blob_dir)
     gc.collect()
     rss0 = _rss_mb()
     t0 = time.perf_counter()
@@ -114,35 +129,78 @@ def fill_window(base: Sequence[Probe], settings: DedupSettings, n: int, per_day:
         gc.enable()
     seconds = time.perf_counter() - t0
     gc.collect()
-    nbytes = index.nbytes()
+    parts = index.nbytes_by_part()
+    nbytes = sum(parts.values())
     rss1 = _rss_mb()
+    per_part = {f"bytes_per_article_{k}": v / max(1, len(index)) for k, v in parts.items()}
+    index.close()
     return {
         "entries": len(index), "nbytes": nbytes, "bytes_per_article": nbytes / max(1, len(index)),
+        **per_part,
         "rss_before_mb": rss0, "rss_mb": rss1, "rss_growth_mb": rss1 - rss0,
         "rss_growth_bytes_per_article": (rss1 - rss0) * 2**20 / max(1, len(index)),
         "fill_seconds": seconds, "unique": kinds.get("unique", 0),
     }
 
 
+def startup_rss(settings: Settings) -> dict[str, float]:
+    """Resident MB after each start-up step of a worker (:func:`streams.worker.prepare_worker`).
+
+    Builds the app, loads the models, freezes the collector and constructs the Faust
+    worker, without connecting: ``settings.broker_url`` only has to parse. Call it in a
+    fresh process, before anything else is loaded.
+    """
+    import resource
+
+    out = {"python_mb": _rss_mb()}
+    import streams.app  # what a worker imports before building anything
+    import streams.cli
+    import streams.worker
+
+    out["imports_mb"] = _rss_mb()
+    _kapp, _worker = streams.worker.prepare_worker(settings)
+    out["ready_mb"] = _rss_mb()
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["built_mb"] = out["ready_mb"] - out["imports_mb"]
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Load the models as a worker does, build the base probes, fill the window, print JSON."""
-    from khabar.bench import load_articles
-    from khabar.pipeline import Pipeline, prepare_doc
-
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--startup", action="store_true",
+                    help="only measure a worker's start-up memory (no window)")
+    ap.add_argument("--blob-dir", type=Path, default=None,
+                    help="keep shingle sets in RocksDB under this directory (KHABAR_STORE=rocksdb://)")
     ap.add_argument("--window-articles", type=int, default=700_000)
     ap.add_argument("--per-day", type=int, default=100_000)
     ap.add_argument("--limit", type=int, default=3000, help="corpus articles the window is built from")
     ap.add_argument("--corpus", type=Path, default=None)
     ap.add_argument("--seeds", type=Path, default=Path(__file__).resolve().parents[1] / "seeds")
     args = ap.parse_args(argv)
+    if not args.startup:
+        cap_mmap_threshold()  # as a worker does (streams.worker.prepare_worker)
+    if args.startup:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="khabar-startup-") as tmp:
+            # no connection is made before the worker starts: any broker address will do
+            startup = Settings(broker_url=Settings().broker_url or "kafka://127.0.0.1:9",
+                               data_dir=Path(tmp))
+            print(json.dumps(startup_rss(startup)), flush=True)
+        return
+    from khabar.bench import load_articles
+    from khabar.pipeline import Pipeline, prepare_doc
+
     settings = Settings()
     Pipeline(settings).warm()  # a worker holds the language and events models next to the index
     articles, source = load_articles(args.corpus, args.limit, args.seeds)
     base = [make_probe(a, prepare_doc(a), settings.dedup) for a in articles]
-    out: dict[str, object] = dict(fill_window(base, settings.dedup, args.window_articles, args.per_day))
+    out: dict[str, object] = dict(fill_window(base, settings.dedup, args.window_articles, args.per_day,
+                                              blob_dir=args.blob_dir))
     out |= {"base_articles": len(base), "source": source, "per_day": args.per_day,
-            "days": args.window_articles / args.per_day}
+            "days": args.window_articles / args.per_day,
+            "blobs": "rocksdb" if args.blob_dir is not None else "memory"}
     print(json.dumps(out), flush=True)
 
 

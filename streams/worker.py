@@ -8,25 +8,37 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from khabar.config import Settings
+from khabar.memory import cap_mmap_threshold, release_free_heap
 from streams.errors import WorkerError
 
+if TYPE_CHECKING:
+    from faust.worker import Worker
 
-def run_worker(settings: Settings) -> None:
-    """Run a Faust worker until SIGINT/SIGTERM (blocks; exits the process)."""
+    from streams.app import KhabarApp
+
+
+def prepare_worker(settings: Settings) -> tuple[KhabarApp, Worker]:
+    """Everything a worker builds before it connects: the app, its loaded models, the Faust worker.
+
+    No connection is made (``khabar.bench_window --startup`` measures this memory).
+    """
     from faust.worker import Worker
 
     from streams.app import create_app
 
+    cap_mmap_threshold()  # before the big allocations: see khabar.memory
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     kapp = create_app(settings)
     kapp.pipeline.warm()  # load models before consuming: the first article must not stall the loop
     # The models, lexicons and the app live as long as the process: move them out of the
     # collector's generations so each full collection does not walk them again.
     gc.collect()
+    release_free_heap()  # the lexicons' build temporaries (~10 MB)
     gc.freeze()
     worker = Worker(kapp.app, loglevel="WARN" if settings.log_level == "warn" else settings.log_level.upper(),
                     quiet=True, redirect_stdouts=False)
@@ -34,6 +46,12 @@ def run_worker(settings: Settings) -> None:
     # sets the root to DEBUG so every record turns it: each message in and out then
     # builds debug records in Faust and aiokafka (~4% of the worker's CPU). No spinner.
     worker.spinner = None
+    return kapp, worker
+
+
+def run_worker(settings: Settings) -> None:
+    """Run a Faust worker until SIGINT/SIGTERM (blocks; exits the process)."""
+    _kapp, worker = prepare_worker(settings)
     worker.execute_from_commandline()
 
 

@@ -247,12 +247,17 @@ class DedupIndex:
 
     def nbytes(self) -> int:
         """Bytes of state held in RAM: columns, strings, hash tables, LSH nodes, in-RAM blobs."""
+        return sum(self.nbytes_by_part().values())
+
+    def nbytes_by_part(self) -> dict[str, int]:
+        """:meth:`nbytes` by structure: ``columns``, ``strings``, ``hash_tables``, ``lsh``, ``blobs``."""
         columns = (self._seqs, self._times, self._sims, self._tokens, self._kinds, self._flags,
                    self._ids, self._dups, self._stories, self._hash_hi, self._hash_lo,
                    self._urls, self._free, self._slot_of)
-        return (sum(len(a) * a.itemsize for a in columns) + self._strings.nbytes
-                + self._by_hash.nbytes + self._by_url.nbytes + self._lsh.nbytes
-                + self._blobs.nbytes)
+        return {"columns": sum(len(a) * a.itemsize for a in columns),
+                "strings": self._strings.nbytes,
+                "hash_tables": self._by_hash.nbytes + self._by_url.nbytes,
+                "lsh": self._lsh.nbytes, "blobs": self._blobs.nbytes}
 
     # ------------------------------------------------------------------ decide
     def _keys(self, sig: U32) -> U64:
