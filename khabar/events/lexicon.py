@@ -259,9 +259,19 @@ def load_triggers(text: str | None = None) -> tuple[list[tuple[tuple[str, ...], 
     Raises:
         LexiconError: an unknown type or class, or a bad weight.
     """
+    rows, forbidden = _trigger_rows(text)
+    return list(_trigger_forms(rows, forbidden)), forbidden
+
+
+def _trigger_rows(text: str | None = None) -> tuple[list[list[str]], set[str]]:
+    """Rows of ``triggers.tsv`` (or ``text``) and the forbidden cores (its ``!`` lines)."""
     rows = parse_tsv(text, 6) if text is not None else read_tsv("triggers.tsv", 6)
     forbidden = {normalize_word(r[0][1:]) for r in rows if r[0].startswith("!")}
-    out: list[tuple[tuple[str, ...], Hit]] = []
+    return rows, forbidden
+
+
+def _trigger_forms(rows: list[list[str]], forbidden: set[str]) -> Iterator[tuple[tuple[str, ...], Hit]]:
+    """The forms :func:`load_triggers` lists, one at a time (no list of them all is built)."""
     for phrase, cls, type_, mode, weight, needs in rows:
         if phrase.startswith("!"):
             continue
@@ -279,18 +289,16 @@ def load_triggers(text: str | None = None) -> tuple[list[tuple[tuple[str, ...], 
         for words, clitic, core in phrase_forms(phrase, cls):
             if len(words) == 1 and (core in forbidden or words[0] in forbidden):
                 continue  # a forbidden form is a one-word reading; later words disambiguate
-            out.append((words, Hit("trigger", entry, len(words), clitic)))
-    return out, forbidden
+            yield words, Hit("trigger", entry, len(words), clitic)
 
 
-def _simple(name: str, kind: str, cols: int, key_cls: int | None) -> list[tuple[tuple[str, ...], Hit]]:
+def _simple(name: str, kind: str, cols: int, key_cls: int | None) -> Iterator[tuple[tuple[str, ...], Hit]]:
     """Forms of a lexicon whose first column is the phrase and ``key_cls`` the class column."""
-    out: list[tuple[tuple[str, ...], Hit]] = []
     for row in read_tsv(name, cols):
         cls = row[key_cls] if key_cls is not None else "X"
+        entry = tuple(row)  # one per row, shared by its forms
         for words, clitic, _core in phrase_forms(row[0], cls or "X", light=False):
-            out.append((words, Hit(kind, tuple(row), len(words), clitic)))
-    return out
+            yield words, Hit(kind, entry, len(words), clitic)
 
 
 #: Three-letter codes that are not states (PLOVER's IMG, CAMEO's EUR region).
@@ -317,34 +325,38 @@ def demonym_forms(base: str) -> set[str]:
 
 def actor_forms() -> list[tuple[tuple[str, ...], Hit]]:
     """Actor gazetteer forms: ``actors.tsv`` plus babel's Arabic country names."""
-    out: list[tuple[tuple[str, ...], Hit]] = []
+    return list(_actor_forms())
+
+
+def _actor_forms() -> Iterator[tuple[tuple[str, ...], Hit]]:
+    """The forms :func:`actor_forms` lists, one at a time (one entry tuple per row)."""
     rows = read_tsv("actors.tsv", 4)
     seen: set[str] = set()
     for form, kind, code, name in rows:
+        entry = (form, kind, code, name)
+        state = state_of_code(kind, code)
         if kind == "demonym":
             base = norm_phrase(form)
             if not base:
                 continue
             for f in demonym_forms(base[0]):
                 for s, c, _core in inflect(f, "G"):
-                    out.append(((s,), Hit("actor", (form, kind, code, name), 1, c,
-                                          state_of_code(kind, code))))
+                    yield (s,), Hit("actor", entry, 1, c, state)
             continue
         words = norm_phrase(form)
         if not words:
             continue
         seen.add(" ".join(words))
         for w, c, _core in phrase_forms(" ".join(words), "G", light=False):
-            out.append((w, Hit("actor", (form, kind, code, name), len(w), c,
-                               state_of_code(kind, code))))
+            yield w, Hit("actor", entry, len(w), c, state)
     for form, code, name in country_names():
         words = norm_phrase(form)
         if not words or " ".join(words) in seen:
             continue
+        entry = (form, "country", code, name)
+        state = state_of_code("country", code)
         for w, c, _core in phrase_forms(" ".join(words), "G", light=False):
-            out.append((w, Hit("actor", (form, "country", code, name), len(w), c,
-                               state_of_code("country", code))))
-    return out
+            yield w, Hit("actor", entry, len(w), c, state)
 
 
 @cache
@@ -382,11 +394,13 @@ def alpha3_of(alpha2: str) -> str | None:
 
 # --------------------------------------------------------------------------- word table
 #: ``(first token, number of words, hits, has a trigger)`` of one key found in a token stream.
-Found = tuple[int, int, list[Hit], bool]
-#: What the table holds for a first word: the one-word key's hits and whether they hold a
-#: trigger (or None), and the longer keys by their second word: ``[(later words, hits,
-#: has a trigger), ...]`` (or None).
-_Slot = tuple[tuple[list[Hit], bool] | None, dict[str, list[tuple[list[str], list[Hit], bool]]] | None]
+Found = tuple[int, int, tuple[Hit, ...], bool]
+#: What the table holds for a first word: the one-word key's hits (or None) and whether they
+#: hold a trigger, and the longer keys by their second word: ``((later words, hits, has a
+#: trigger), ...)`` (or None). Slots, hit tuples and continuations are shared by every first
+#: word that has the same ones (most inflected forms of an entry do): never mutate them.
+_Slot = tuple[tuple[Hit, ...] | None, bool,
+              dict[str, tuple[tuple[list[str], tuple[Hit, ...], bool], ...]] | None]
 
 
 @dataclass
@@ -419,9 +433,9 @@ class Lexicon:
         longs = False
         n = len(words)
         for i in compress(range(n), looked):
-            single, longer = looked[i]  # type: ignore[misc]
-            if single is not None:
-                out.append((i, 1, single[0], single[1]))
+            hits, trig, longer = looked[i]  # type: ignore[misc]
+            if hits is not None:
+                out.append((i, 1, hits, trig))
             if longer is not None and i + 1 < n:
                 for rest, hits, trig in longer.get(words[i + 1], ()):
                     j = i + 2 + len(rest)
@@ -437,41 +451,120 @@ def _end_order(found: Found) -> tuple[int, int]:
     return found[0] + found[1], -found[1]
 
 
-def build_automaton(groups: Iterable[list[tuple[tuple[str, ...], Hit]]]) -> Lexicon:
-    """Compile ``(words, hit)`` lists into one :class:`Lexicon` (keys: word sequences)."""
-    keys: dict[tuple[str, ...], list[Hit]] = {}
+def _not_trigger(hit: Hit) -> bool:
+    return hit.kind != "trigger"
+
+
+def build_automaton(groups: Iterable[Iterable[tuple[tuple[str, ...], Hit]]]) -> Lexicon:
+    """Compile ``(words, hit)`` lists into one :class:`Lexicon` (keys: word sequences).
+
+    The groups may be iterators: each form is filed as it comes. Equal hits, hit tuples,
+    continuations and slots are stored once and shared by all the keys that hold them (an
+    entry's ~100 inflected forms mostly differ by their surface form alone).
+    """
+    # first word -> the one-word key's hit, or its hits once it has several (None: only
+    # longer keys start with it), in the order the first words come; the longer keys by
+    # their words, and their word tuples by first word in the order they come (no list for
+    # a key of one hit, no dict for a pair of first words: most keys have one of each)
+    singles: dict[str, Any] = {}
+    multi: dict[tuple[str, ...], Any] = {}
+    longs: dict[str, list[tuple[str, ...]]] = {}
+    # the forms of an entry come together and mostly differ by their clitic: one hit each
+    entry: Any = None
+    same: dict[tuple[str, int, str, str | None], Hit] = {}
+    size = 0
     for group in groups:
         for words, hit in group:
             if not all(words) or any(" " in w for w in words):
                 continue  # a key is whole tokens (tokens never hold a space)
-            keys.setdefault(words, []).append(hit)
-    table: dict[str, _Slot] = {}
-    for words, hits in keys.items():
-        # triggers first: the scanner only needs to look at the first hit to know
-        hits.sort(key=lambda h: h.kind != "trigger")
-        trig = hits[0].kind == "trigger"
-        single, longer = table.get(words[0], (None, None))
-        if len(words) == 1:
-            single = (hits, trig)
+            if hit.entry is not entry:
+                entry, same = hit.entry, {}
+            h = same.setdefault((hit.kind, hit.n_words, hit.clitic, hit.state), hit)
+            first = words[0]
+            if len(words) == 1:
+                hits = singles.get(first)
+                if hits is None:
+                    singles[first] = h
+                    size += 1
+                elif type(hits) is list:
+                    hits.append(h)
+                else:
+                    singles[first] = [hits, h]
+                continue
+            if first not in singles:
+                singles[first] = None
+            hits = multi.get(words)
+            if hits is None:
+                multi[words] = h
+                longs.setdefault(first, []).append(words)
+                size += 1
+            elif type(hits) is list:
+                hits.append(h)
+            else:
+                multi[words] = [hits, h]
+    del entry, same
+    # equal hit tuples, pairs, continuations and slots are made once, found again by the
+    # identity of what they hold (no hit is merged with another that is merely equal)
+    solos: dict[Any, _Slot] = {}  # id(s) of a key's hit(s) -> its slot without longer keys
+    shared: dict[tuple[Any, ...], Any] = {}  # rests, continuations and slots of longer keys
+
+    def freeze(one_or_more: Hit | list[Hit]) -> _Slot:
+        if isinstance(one_or_more, list):
+            hits = one_or_more
+            # triggers first: the scanner only needs to look at the first hit to know
+            hits.sort(key=_not_trigger)
+            ids: Any = tuple(map(id, hits))
         else:
-            longer = longer if longer is not None else {}
-            longer.setdefault(words[1], []).append((list(words[2:]), hits, trig))
-        table[words[0]] = (single, longer)
-    return Lexicon(table, len(keys))
+            hits = [one_or_more]
+            ids = id(one_or_more)  # most keys have one hit: no tuple for it
+        solo = solos.get(ids)
+        if solo is None:
+            frozen = tuple(hits)
+            solo = solos[ids] = (frozen, frozen[0].kind == "trigger", None)
+        return solo
+
+    for first, one in singles.items():  # values replaced in place: the order stays
+        solo = freeze(one) if one is not None else (None, False, None)
+        keys = longs.pop(first, None)
+        if keys is None:
+            singles[first] = solo
+            continue
+        by_second: dict[str, list[tuple[list[str], tuple[Hit, ...], bool]]] = {}
+        for words in keys:
+            frozen, trig, _none = freeze(multi.pop(words))
+            rest = words[2:]
+            rest_list = shared.setdefault(("r", rest), list(rest))
+            by_second.setdefault(words[1], []).append(
+                shared.setdefault(("c", rest, id(frozen)), (rest_list, frozen, trig)))
+        cont: dict[str, tuple[tuple[list[str], tuple[Hit, ...], bool], ...]] = {}
+        for second, items in by_second.items():
+            second = shared.setdefault(("w", second), second)
+            cont[second] = shared.setdefault(("l", *map(id, items)), tuple(items))
+        longer = shared.setdefault(("d", *((w, id(v)) for w, v in cont.items())), cont)
+        singles[first] = shared.setdefault(("s", id(solo[0]), solo[1], id(longer)),
+                                           (solo[0], solo[1], longer))
+    return Lexicon(singles, size)
+
+
+def _place_forms() -> Iterator[tuple[tuple[str, ...], Hit]]:
+    """:func:`~khabar.events.places.place_forms`, made only when their turn comes."""
+    from khabar.events.places import place_forms
+
+    yield from place_forms()
 
 
 @cache
 def get_lexicon() -> Lexicon:
     """The packaged lexicons in one table (built once per process, on first use)."""
-    from khabar.events.places import place_forms
-
-    triggers, _forbidden = load_triggers()
-    return build_automaton([
-        triggers,
+    rows, forbidden = _trigger_rows()
+    # one group at a time, each form filed as it is made: no list of all forms is built
+    groups: Iterator[Iterable[tuple[tuple[str, ...], Hit]]] = iter((
+        _trigger_forms(rows, forbidden),
         _simple("cues.tsv", "cue", 4, 1),
-        actor_forms(),
-        place_forms(),
+        _actor_forms(),
+        _place_forms(),
         _simple("units.tsv", "unit", 3, 1),
         _simple("numbers.tsv", "number", 3, None),
         _simple("calendar.tsv", "calendar", 3, None),
-    ])
+    ))
+    return build_automaton(groups)
