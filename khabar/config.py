@@ -275,6 +275,10 @@ class Settings(BaseSettings):
 
     rebalance_timeout_seconds: float = Field(3.0, gt=0)
     session_timeout_seconds: float = Field(10.0, gt=0)
+    restart_after_outage: bool = True
+    """After every bootstrap broker was unreachable, restart the worker process in place (same
+    PID and port) once they answer again, instead of trusting the Kafka client's group state
+    (see :mod:`streams.health`)."""
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     log_json: bool | None = None
     """JSON logs; unset means JSON when stderr is not a terminal."""

@@ -194,7 +194,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     end_to_end = {name: metrics.end_to_end.labels(topic=name) for name in (t.enriched, t.duplicates)}
     for name in (t.raw, t.dedup, t.unique):
         metrics.assigned_partitions.labels(topic=name)
-    watch = BrokerWatch(settings, metrics)
+    async def restart_after_outage(down_seconds: float) -> None:
+        from streams.worker import restart_in_place
+
+        log.warning("worker_restarting", reason="every broker was unreachable: the client's group state is stale",
+                    down_seconds=round(down_seconds, 1))
+        restart_in_place()
+
+    watch = BrokerWatch(settings, metrics,
+                        on_reconnected=restart_after_outage if settings.restart_after_outage else None)
 
     @app.task
     async def watch_brokers() -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import httpx
 
@@ -47,6 +47,17 @@ def prepare_worker(settings: Settings) -> tuple[KhabarApp, Worker]:
     # builds debug records in Faust and aiokafka (~4% of the worker's CPU). No spinner.
     worker.spinner = None
     return kapp, worker
+
+
+def restart_in_place() -> NoReturn:
+    """Replace this process with a fresh run of the same command line (same PID, environment
+    and inherited stdout/stderr); nothing after the call runs.
+
+    Unacked input is simply read again by the new process (at-least-once, as after SIGKILL).
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, sys.orig_argv)
 
 
 def run_worker(settings: Settings) -> None:
