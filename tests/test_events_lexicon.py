@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from khabar.events.lexicon import (
+    Found,
+    Lexicon,
     build_automaton,
     get_lexicon,
     imperfect_forms,
@@ -96,6 +98,34 @@ def test_scan_orders_keys_by_end_longer_first() -> None:
     got = [(first, n) for first, n, _hits, _t in lex.scan(words)]
     assert got == [(0, 2), (1, 1), (2, 1)]
     assert all(is_trigger for *_rest, is_trigger in lex.scan(words))
+
+
+def _scan_by_sort(lex: Lexicon, words: list[str]) -> list[Found]:
+    """Reference scan: every key in left-to-right order, then one stable sort by end."""
+    out: list[Found] = []
+    for i, word in enumerate(words):
+        slot = lex.table.get(word)
+        if slot is None:
+            continue
+        hits, trig, longer = slot
+        if hits is not None:
+            out.append((i, 1, hits, trig))
+        for rest, hits, trig in (longer or {}).get(words[i + 1] if i + 1 < len(words) else "", ()):
+            j = i + 2 + len(rest)
+            if words[i + 2:j] == rest:
+                out.append((i, j - i, hits, trig))
+    return sorted(out, key=lambda f: (f[0] + f[1], -f[1]))
+
+
+def test_scan_order_is_a_stable_sort_by_end_few_or_many_longer_keys() -> None:
+    # scan files a few longer keys one by one and sorts when there are many: same order
+    lex = get_lexicon()
+    text = ["وشنت", "روسيا", "غارات", "على", "المدينة", "ثم", "شن", "هجوما", "وفرضت", "عقوبات", "اقتصادية", "على", "روسيا", "أمس"]
+    for copies in (1, 3, 40):
+        words = [normalize_word(w) for w in text * copies]
+        got = lex.scan(words)
+        assert got == _scan_by_sort(lex, words)
+        assert any(n > 1 for _f, n, _h, _t in got)
 
 
 def test_packaged_lexicon_covers_all_16_types() -> None:

@@ -18,10 +18,10 @@ heuristics:
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
 from khabar.budget import check_budget
 from khabar.config import EventSettings
@@ -38,13 +38,11 @@ from khabar.events.lexicon import (
 from khabar.events.quantities import find_quantities
 from khabar.text.normalize import Doc, Sentence, Token
 from schemas.models import (
-    Actor,
     Event,
     Location,
     PloverType,
     Quantity,
     RawArticle,
-    Span,
     event_id,
 )
 
@@ -53,7 +51,8 @@ _OBLIQUE = frozenset({"علي", "ضد", "مع", "الي", "بين", "في", "م�
                       "عبر", "داخل"})
 #: Proclitics that make a word oblique (ب "with/by", ل "to/for").
 _OBLIQUE_CLITICS = ("ب", "ل", "وب", "ول", "فب", "فل", "لل")
-_CLAUSE_PUNCT_RE = re.compile("[،,؛;:]")
+#: Punctuation that ends a clause.
+_CLAUSE_MARKS = "،,؛;:"
 #: Window sizes in tokens.
 _MERGE_GAP = 6
 _SUBJECT_BACK = 12
@@ -148,31 +147,22 @@ class EventExtractor:
             At most ``settings.max_events_per_article`` events whose confidence is at
             least ``settings.min_confidence``. Never raises on odd text.
         """
-        tokens = doc.tokens
-        if not tokens:
+        if not doc.tokens:
             return []
-        mentions, raw = self._scan(doc)
-        if not any(m.hit.kind == "trigger" for m in mentions):
+        by_sentence, triggered, raw, link_line = self._scan(doc)
+        if not triggered:
             return []
         home = _Home(raw)
         sentences = doc.sentences
-        firsts = [s.first_token for s in sentences]
-        by_sentence: dict[int, list[Mention]] = {}
-        si, lo, hi = -1, 0, -1  # the last sentence found: mentions come in runs of one
-        for m in mentions:
-            if not lo <= m.start < hi:
-                si = bisect.bisect_right(firsts, m.start) - 1
-                lo, hi = (firsts[si], sentences[si].last_token) if si >= 0 else (0, -1)
-            if si >= 0 and m.end <= hi:
-                by_sentence.setdefault(si, []).append(m)
-        # a link line is rare: look for its cue only when its first word is in the text
-        # (a substring test on the folded text; مرابط also passes, and is then looked at)
-        maybe_link = _LINK_WORD in (doc.folded if not doc.excluded else " ".join(doc.norms))
+        # a link line is rare: look for its cue only when its first word is in the content
+        # text (a substring test on the folded text; مرابط also passes, and is then looked at)
+        # or a link line was found in the boilerplate (its mentions are kept, see _scan)
+        maybe_link = link_line or _LINK_WORD in doc.folded
         events: list[Event] = []
         seen: set[PloverType] = set()  # types found so far: a later الزيارة may repeat one
         for si, ms in by_sentence.items():
             check_budget()  # input decides how many sentences (limits.stage_budget_ms)
-            if any(m.hit.kind == "trigger" for m in ms):
+            if si in triggered:
                 parts = _split_links(doc, sentences[si], ms) if maybe_link else [
                     (sentences[si], ms)]
                 for sent, part in parts:
@@ -184,54 +174,98 @@ class EventExtractor:
         return events[: self.settings.max_events_per_article]
 
     # ------------------------------------------------------------------ scanning
-    def _scan(self, doc: Doc) -> tuple[list[Mention], list[Found]]:
-        """Mentions in trigger sentences, and every lexicon hit of the document (for the
-        article's home country, computed only when a rule needs it)."""
-        tokens = doc.tokens
-        # all tokens, boilerplate included: its mentions are dropped below
+    def _scan(self, doc: Doc) -> tuple[dict[int, list[Mention]], set[int], list[Found], bool]:
+        """The mentions of the sentences holding a trigger, by sentence index (in text order,
+        each sentence's in :meth:`Lexicon.scan` order); the indexes of those holding a
+        trigger mention; every lexicon hit of the document (for the article's home
+        country, computed only when a rule needs it); and whether the boilerplate holds a
+        link line (see :meth:`_boilerplate`).
+
+        A mention belongs to the sentence its first token is in, and is left out when it
+        runs past the sentence's end or starts in boilerplate.
+        """
         raw = self.lexicon.scan(doc.norms)
-        keep: bytearray | None = None
-        if self.lemmatizer is None:
-            # only sentences holding a trigger are looked at: mark their tokens and build
-            # mentions for those alone (most hits are actors, cues and places elsewhere)
-            trig = [f[0] for f in raw if f[3]]
-            if not trig:
-                return [], raw
-            sentences = doc.sentences
-            firsts = [s.first_token for s in sentences]
-            keep = bytearray(len(tokens) + 8)
-            done: set[int] = set()
-            for pos in trig:
-                si = bisect.bisect_right(firsts, pos) - 1
-                if si >= 0 and si not in done:
-                    done.add(si)
-                    a, b = sentences[si].first_token, sentences[si].last_token
-                    keep[a:b] = b"\x01" * (b - a)
-        if doc.excluded:
-            # a mention starting in boilerplate is dropped (a trigger there still marks its
-            # sentence above, as when the mentions were filtered after the fact), except in a
-            # closing link line (رابط الخبر ...: <headline>): boilerplate to fingerprints, but
-            # its headline is an event mention like any other (GUIDELINES)
-            if keep is None:
-                keep = bytearray(b"\x01") * (len(tokens) + 8)
-            starts, norms = doc.starts, doc.norms
-            for s, e in doc.excluded:
-                lo, hi = bisect.bisect_left(starts, s), bisect.bisect_left(starts, e)
-                if hi > lo and not self._link_at(norms, lo):
-                    keep[lo:hi] = bytes(hi - lo)
-        out: list[Mention] = []
-        for first, n, hits, _t in raw:
-            if keep is not None and not keep[first]:
-                continue
-            end = first + n
-            for hit in hits:
-                out.append(Mention(first, end, hit))
         if self.lemmatizer is not None:
-            covered = {i for m in out if m.hit.kind == "trigger" for i in range(m.start, m.end)}
-            if keep is not None:
-                covered.update(i for i in range(len(tokens)) if not keep[i])
-            out.extend(self._lemma_mentions(tokens, covered))
-        return out, raw
+            # lemma triggers may be in any sentence: every hit is a mention, grouped after
+            mentions, link_line = self._lemma_scan(doc, raw)
+            grouped = _by_sentence(mentions, doc.sentences)
+            return grouped, {si for si, ms in grouped.items()
+                             if any(m.hit.kind == "trigger" for m in ms)}, raw, link_line
+        # only sentences holding a trigger are looked at: give their tokens the sentence's
+        # index and end, and build mentions for those alone (most hits are actors, cues and
+        # places elsewhere). One slice per sentence here, then one list index per hit below:
+        # no binary search per mention.
+        trig = [f[0] for f in raw if f[3]]
+        if not trig:
+            return {}, set(), raw, False
+        sentences = doc.sentences
+        firsts = [s.first_token for s in sentences]
+        owner: list[tuple[int, int] | None] = [None] * len(doc.tokens)
+        done: set[int] = set()
+        for pos in trig:
+            si = bisect.bisect_right(firsts, pos) - 1
+            if si >= 0 and si not in done:
+                done.add(si)
+                a, b = sentences[si].first_token, sentences[si].last_token
+                owner[a:b] = [(si, b)] * (b - a)
+        # a trigger in boilerplate still marks its sentence above (its mentions are dropped)
+        dropped, link_line = self._boilerplate(doc)
+        for lo, hi in dropped:
+            owner[lo:hi] = [None] * (hi - lo)
+        by_sentence: dict[int, list[Mention]] = {}
+        triggered: set[int] = set()
+        for first, n, hits, has_trigger in raw:
+            place = owner[first]
+            if place is None:
+                continue
+            si, last = place
+            end = first + n
+            if end > last:
+                continue  # runs into the next sentence
+            ms = by_sentence.get(si)
+            if ms is None:
+                ms = by_sentence[si] = []
+            for hit in hits:
+                ms.append(Mention(first, end, hit))
+            if has_trigger:
+                triggered.add(si)
+        return by_sentence, triggered, raw, link_line
+
+    def _boilerplate(self, doc: Doc) -> tuple[list[tuple[int, int]], bool]:
+        """Token ranges ``[lo, hi)`` of boilerplate whose mentions are dropped, and whether
+        a range was kept as a link line.
+
+        All boilerplate except a closing link line (رابط الخبر ...: <headline>): boilerplate to
+        fingerprints, but its headline is an event mention like any other (GUIDELINES).
+        """
+        out: list[tuple[int, int]] = []
+        link_line = False
+        if not doc.excluded:
+            return out, link_line
+        starts, norms = doc.starts, doc.norms
+        for s, e in doc.excluded:
+            lo, hi = bisect.bisect_left(starts, s), bisect.bisect_left(starts, e)
+            if hi > lo:
+                if self._link_at(norms, lo):
+                    link_line = True
+                else:
+                    out.append((lo, hi))
+        return out, link_line
+
+    def _lemma_scan(self, doc: Doc, raw: list[Found]) -> tuple[list[Mention], bool]:
+        """Every mention outside boilerplate, and after them the triggers found by lemma;
+        whether the boilerplate holds a link line."""
+        tokens = doc.tokens
+        keep = bytearray(b"\x01") * (len(tokens) + 8)
+        dropped, link_line = self._boilerplate(doc)
+        for lo, hi in dropped:
+            keep[lo:hi] = bytes(hi - lo)
+        out = [Mention(first, first + n, hit) for first, n, hits, _t in raw if keep[first]
+               for hit in hits]
+        covered = {i for m in out if m.hit.kind == "trigger" for i in range(m.start, m.end)}
+        covered.update(i for i in range(len(tokens)) if not keep[i])
+        out.extend(self._lemma_mentions(tokens, covered))
+        return out, link_line
 
     def _link_at(self, norms: list[str], i: int) -> bool:
         """Whether a LINK cue (رابط الخبر) starts at token ``i``."""
@@ -263,6 +297,7 @@ class EventExtractor:
         trig: list[Mention] = []
         actor_ms: list[Mention] = []
         places: list[Mention] = []
+        calendar: list[Mention] = []  # dates: most sentences name none, then none is looked for
         has_unit = False
         for m in ms:
             kind = m.hit.kind
@@ -276,6 +311,8 @@ class EventExtractor:
                 places.append(m)
             elif kind == "unit":
                 has_unit = True
+            elif kind == "calendar":
+                calendar.append(m)
         kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set())
         if not kept:
             # a third of trigger sentences end here (زيارة with no actor, تقدم with no troops):
@@ -317,21 +354,24 @@ class EventExtractor:
                 continue
             t_start, t_end = _trigger_span(tokens, cand)
             used = {(a.start, a.end) for a in (source, target) if a is not None and a in actors}
+            # spans and actors as plain dicts: the Event's validator builds the same models
+            # from them in C, without a Python BaseModel.__init__ call each
             out.append(Event(
                 event_id=event_id(article.id, sent.start, t_start, t_end, etype.value),
                 article_id=article.id,
                 type=etype,
                 mode=mode,
                 trigger=doc.text[t_start:t_end],
-                trigger_span=Span(start=t_start, end=t_end),
+                trigger_span={"start": t_start, "end": t_end},
                 sentence=sent.text,
-                sentence_span=Span(start=sent.start, end=sent.end),
+                sentence_span={"start": sent.start, "end": sent.end},
                 negated=negated,
                 modality=modality,
-                source=_actor_model(doc, source),
-                target=_actor_model(doc, target),
+                source=_actor_data(doc, source),
+                target=_actor_data(doc, target),
                 locations=_locations(doc, places, actors, used),
-                date=resolve_date(doc, sent, ms, published, near=cand.start),
+                date=resolve_date(doc, sent, calendar, published, near=cand.start)
+                if calendar else None,
                 quantities=_cached_quantities(quantities, doc, sent, ms, cand, breaks)
                 if has_unit else [],
                 confidence=round(confidence, 3),
@@ -402,6 +442,21 @@ class EventExtractor:
 
 
 # ---------------------------------------------------------------------- helpers
+def _by_sentence(mentions: list[Mention], sentences: list[Sentence]) -> dict[int, list[Mention]]:
+    """Mentions by the index of the sentence their first token is in (those running past its
+    end left out), sentences in order of their first mention."""
+    firsts = [s.first_token for s in sentences]
+    by_sentence: dict[int, list[Mention]] = {}
+    si, lo, hi = -1, 0, -1  # the last sentence found: mentions come in runs of one
+    for m in mentions:
+        if not lo <= m.start < hi:
+            si = bisect.bisect_right(firsts, m.start) - 1
+            lo, hi = (firsts[si], sentences[si].last_token) if si >= 0 else (0, -1)
+        if si >= 0 and m.end <= hi:
+            by_sentence.setdefault(si, []).append(m)
+    return by_sentence
+
+
 #: Types a condition (إذا، لو) does not cancel: a conditional threat is still a threat.
 _ACCEPT = frozenset({"قبل"})
 _COND_OK = frozenset({PloverType.THREATEN, PloverType.REQUEST, PloverType.REJECT})
@@ -643,10 +698,17 @@ def _clause_breaks(text: str, starts: list[int], sent: Sentence,
     """
     out = {m.start for m in cues.get("BREAK", ())}
     first, last = sent.first_token, sent.last_token
-    for m in _CLAUSE_PUNCT_RE.finditer(text, sent.start, sent.end):
-        i = bisect.bisect_left(starts, m.start(), first, last)
-        if first < i < last:
-            out.add(i)
+    lo, hi = sent.start, sent.end
+    find, bisect_left = text.find, bisect.bisect_left
+    # one str.find per mark and occurrence rather than a regex's match objects (the
+    # result is a set: the order the marks are found in does not matter)
+    for mark in _CLAUSE_MARKS:
+        at = find(mark, lo, hi)
+        while at >= 0:
+            i = bisect_left(starts, at, first, last)
+            if first < i < last:
+                out.add(i)
+            at = find(mark, at + 1, hi)
     return out
 
 
@@ -1081,18 +1143,20 @@ def _root(actor: ActorMention | None) -> str | None:
     return actor.root if actor is not None else None
 
 
-def _actor_model(doc: Doc, a: ActorMention | None) -> Actor | None:
+def _actor_data(doc: Doc, a: ActorMention | None) -> dict[str, Any] | None:
+    """The fields of an :class:`Actor` (for the Event's validator to build it from)."""
     if a is None:
         return None
     if a.implicit:
-        return Actor(text="", name=a.name, code=a.code, span=None)
+        return {"text": "", "name": a.name, "code": a.code, "span": None}
     start, end = doc.tokens[a.start].start, doc.tokens[a.end - 1].end
-    return Actor(text=doc.text[start:end], name=a.name, code=a.code,
-                                 span=Span(start=start, end=end))
+    return {"text": doc.text[start:end], "name": a.name, "code": a.code,
+            "span": {"start": start, "end": end}}
 
 
 def _locations(doc: Doc, places: list[Mention], actors: list[ActorMention],
                used: set[tuple[int, int]]) -> list[Location]:
+    # spans as dicts, as in the Event: the validator builds the Span in C
     out: list[Location] = []
     seen: set[str] = set()
     tokens = doc.tokens
@@ -1106,7 +1170,7 @@ def _locations(doc: Doc, places: list[Mention], actors: list[ActorMention],
         start, end = tokens[m.start].start, tokens[m.end - 1].end
         out.append(Location(name=name, text=doc.text[start:end], country_code=cc,
                                             latitude=lat, longitude=lon,
-                                            span=Span(start=start, end=end)))
+                                            span={"start": start, "end": end}))
     for a in actors:
         # a country named after في is where it happened: في أوكرانيا
         if not a.country or " " in a.code or (a.start, a.end) in used:
@@ -1121,7 +1185,7 @@ def _locations(doc: Doc, places: list[Mention], actors: list[ActorMention],
         out.append(Location(name=a.name, text=doc.text[start:end],
                                             country_code=alpha2_of(a.code), latitude=None,
                                             longitude=None,
-                                            span=Span(start=start, end=end)))
+                                            span={"start": start, "end": end}))
     return out[:_MAX_LOCATIONS]
 
 

@@ -14,6 +14,7 @@ article's tokens are looked up once, whatever the number of lexicons.
 from __future__ import annotations
 
 import csv
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -430,21 +431,33 @@ class Lexicon:
         """
         looked = list(map(self.table.get, words))
         out: list[Found] = []
-        longs = False
+        longs: list[Found] = []
         n = len(words)
-        for i in compress(range(n), looked):
-            hits, trig, longer = looked[i]  # type: ignore[misc]
+        # the positions of the words that start a key, with their slots (both walks in C)
+        for i, (hits, trig, longer) in zip(compress(range(n), looked),
+                                           filter(None, looked), strict=True):
             if hits is not None:
                 out.append((i, 1, hits, trig))
             if longer is not None and i + 1 < n:
                 for rest, hits, trig in longer.get(words[i + 1], ()):
                     j = i + 2 + len(rest)
                     if not rest or words[i + 2:j] == rest:
-                        out.append((i, j - i, hits, trig))
-                        longs = True
-        if longs:
-            out.sort(key=_end_order)  # stable: ties keep the order above
+                        longs.append((i, j - i, hits, trig))
+        if not longs:
+            return out
+        if len(longs) > _FEW_LONGS:
+            return sorted(out + longs, key=_end_order)  # stable: ties keep the order above
+        # the one-word keys are in end order already: file each longer key in its place, after
+        # the equal ones filed before it, as the stable sort does (ties only occur between
+        # longer keys). A text has a few longer keys and ~80 one-word ones: a few calls of
+        # the key function per longer key, not one per key.
+        for found in longs:
+            out.insert(bisect_right(out, _end_order(found), key=_end_order), found)
         return out
+
+
+#: Up to this many longer keys are filed one by one (see :meth:`Lexicon.scan`), more sorted.
+_FEW_LONGS = 32
 
 
 def _end_order(found: Found) -> tuple[int, int]:
@@ -543,7 +556,25 @@ def build_automaton(groups: Iterable[Iterable[tuple[tuple[str, ...], Hit]]]) -> 
         longer = shared.setdefault(("d", *((w, id(v)) for w, v in cont.items())), cont)
         singles[first] = shared.setdefault(("s", id(solo[0]), solo[1], id(longer)),
                                            (solo[0], solo[1], longer))
-    return Lexicon(singles, size)
+    return Lexicon(_hash_keeping(singles), size)
+
+
+def _hash_keeping(table: dict[str, Any]) -> dict[str, Any]:
+    """``table`` (same keys, values and order) as a dict that keeps each key's hash.
+
+    CPython (3.11+) stores a dict whose keys are all ``str`` without their hashes: a probe
+    that meets another key reads that key's string to compare hashes. The word table is
+    large (~190k keys: its entries and key strings are ~23 MB, far beyond the CPU caches),
+    two tokens in three are in no key, and every probe of an occupied slot then costs a
+    cache miss on a key string. A dict that once held a non-``str`` key keeps the general
+    layout, hash stored next to each key, for good: a miss is told apart by the stored
+    hash alone, and ``map(table.get, words)`` runs ~20% faster on a cold cache, for ~3 MB
+    more. Nothing else changes: look-ups, order and values are those of ``table``.
+    """
+    out: dict[Any, Any] = {None: None}  # the non-str key: general layout from the start
+    out.update(table)
+    del out[None]
+    return out
 
 
 def _place_forms() -> Iterator[tuple[tuple[str, ...], Hit]]:
