@@ -125,6 +125,14 @@ async def start_reader(broker_url: str, topics: Sequence[str], security: KafkaSe
     return consumer
 
 
+class CollectTimeoutError(TimeoutError):
+    """:func:`collect` gave up; ``collected`` is what it had read (to name what is missing)."""
+
+    def __init__(self, message: str, collected: Collected) -> None:
+        super().__init__(message)
+        self.collected = collected
+
+
 async def collect(broker_url: str, topics: Sequence[str], done: Callable[[Collected], bool],
                   timeout: float = 120.0, security: KafkaSecurity | None = None) -> Collected:
     """Read ``topics`` from the beginning (no consumer group) until ``done`` says so.
@@ -133,8 +141,8 @@ async def collect(broker_url: str, topics: Sequence[str], done: Callable[[Collec
         security: Protocol, TLS and SASL of the connection (``settings.kafka``); PLAINTEXT when unset.
 
     Raises:
-        TimeoutError: ``done`` was still false after ``timeout`` seconds; the
-            message says what had been read.
+        CollectTimeoutError: ``done`` was still false after ``timeout`` seconds; the
+            message says what had been read, ``.collected`` holds it.
     """
     consumer = await start_reader(broker_url, topics, security)
     out = Collected({t: [] for t in topics})
@@ -143,7 +151,7 @@ async def collect(broker_url: str, topics: Sequence[str], done: Callable[[Collec
         while not done(out):
             if time.monotonic() > deadline:
                 counts = {t: len(v) for t, v in out.records.items()}
-                raise TimeoutError(f"output incomplete after {timeout:.0f}s: {counts}")
+                raise CollectTimeoutError(f"output incomplete after {timeout:.0f}s: {counts}", out)
             batch = await consumer.getmany(timeout_ms=500)
             for tp, messages in batch.items():
                 for m in messages:

@@ -25,8 +25,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from khabar.corpus import iter_corpus, iter_sources
 from streams.broker import EmbeddedBroker
-from streams.replay import replay_records
+from streams.replay import CollectTimeoutError, replay_records
 from streams.topics import topic_specs
+from tests.support.accounting import describe_missing
 from tests.support.stack import Stack, Worker, accounted_ids, unique_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -124,8 +125,9 @@ def test_workers_survive_a_broker_outage_and_resume(own_broker: EmbeddedBroker, 
         t = stack.settings.topics
         try:
             c = stack.collect(lambda c: after_ids <= accounted_ids(c, stack.settings), timeout=90)
-        except TimeoutError as exc:
-            raise AssertionError(f"{exc}\n{stack.logs()}") from exc
+        except CollectTimeoutError as exc:
+            missing = describe_missing(exc.collected, stack.settings, after_ids)
+            raise AssertionError(f"{exc}\n{missing}\n{stack.logs()}") from exc
         copies = {k for k, _ in after if "#r2" in k}
         assert copies <= c.ids(t.duplicates), "dedup did not work on the recreated topics"
         assert not (c.ids(t.deadletter, key="article_id") & after_ids)

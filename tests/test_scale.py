@@ -22,8 +22,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from khabar.corpus import iter_corpus
-from streams.replay import Collected, replay_records
-from tests.support.accounting import assert_accounting
+from streams.replay import Collected, CollectTimeoutError, replay_records
+from tests.support.accounting import assert_accounting, describe_missing
 from tests.support.stack import Stack, Worker, accounted_ids
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -77,8 +77,9 @@ def _outcome(stack: Stack, ids: set[str]) -> Outcome:
     t = stack.settings.topics
     try:
         c = stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=150)
-    except TimeoutError as exc:
-        raise AssertionError(f"{exc}\n{stack.logs()}") from exc
+    except CollectTimeoutError as exc:
+        missing = describe_missing(exc.collected, stack.settings, ids)
+        raise AssertionError(f"{exc}\n{missing}\n{stack.logs()}") from exc
     assert_accounting(c, stack.settings, ids)  # inputs = enriched + duplicates + dead letters
     return Outcome(
         enriched=c.ids(t.enriched),
