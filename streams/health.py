@@ -19,9 +19,9 @@ Then the worker restarts itself in place (``Settings.restart_after_outage``, on 
 after every broker was gone, the Kafka client's group state (member id, generation, fetch
 positions, Faust's read offsets) no longer matches the broker's, and aiokafka and Faust do
 not always recover it. With Tansu, whose generations restart at 0 with its memory, we
-reproduced, under load, both workers consuming the single dedup partition at once (copies
-decided by two indexes, so not flagged) and raw records nobody consumed; CI once saw no
-output at all for 180 s (the symptom of faust-streaming/faust#523). A fresh process joins
+reproduced under load second-pass copies not flagged (as if two indexes had decided, or the
+originals came late), raw records nobody consumed, and "synced ... generation -1" in the
+logs; CI once saw no output at all for 180 s (the symptom of faust-streaming/faust#523). A fresh process joins
 like any new worker: at-least-once, as after SIGKILL, which the failover tests cover.
 """
 
