@@ -14,15 +14,16 @@ import os
 import re
 import subprocess
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from aiokafka.partitioner import murmur2
 
 from khabar.config import Settings, TopicNames
 from streams.broker import free_port
-from streams.replay import Collected, collect, produce
+from streams.replay import Collected, CollectTimeoutError, collect, produce
 from streams.topics import create_topics, topic_specs
 from streams.worker import spawn_worker, stop_process, wait_for_metrics
 
@@ -81,6 +82,17 @@ def accounted_ids(c: Collected, settings: Settings) -> set[str]:
     for topic, key in output_id_fields(settings).items():
         found |= c.ids(topic, key=key)
     return found
+
+
+def describe_missing(c: Collected, settings: Settings, inputs: Iterable[str], limit: int = 20) -> str:
+    """Which inputs have no outcome yet, with the raw partition each was produced to (the
+    producer's default partitioner: murmur2 of the key), for failure messages."""
+    missing = sorted(set(inputs) - accounted_ids(c, settings))
+    by_partition: dict[int, int] = {}
+    for key in missing:
+        p = (murmur2(key.encode()) & 0x7FFFFFFF) % settings.partitions
+        by_partition[p] = by_partition.get(p, 0) + 1
+    return f"{len(missing)} ids without an outcome, by raw partition {dict(sorted(by_partition.items()))}: {missing[:limit]}"
 
 
 def rss_mb(pid: int) -> float:
@@ -211,6 +223,22 @@ class Stack:
         t = self.settings.topics
         return asyncio.run(collect(self.settings.broker_url,
                                    topics or [t.enriched, t.duplicates, t.deadletter, t.events], done, timeout))
+
+    def collect_accounted(self, ids: Iterable[str], timeout: float = 180.0,
+                          topics: Sequence[str] | None = None) -> Collected:
+        """:meth:`collect` until every id in ``ids`` has an outcome (enriched, duplicate or
+        dead letter).
+
+        Raises:
+            CollectTimeoutError: Some had none after ``timeout`` seconds; the message names
+                them, with their raw partitions, and ends with :meth:`logs`.
+        """
+        wanted = set(ids)
+        try:
+            return self.collect(lambda c: wanted <= accounted_ids(c, self.settings), timeout, topics)
+        except CollectTimeoutError as exc:
+            missing = describe_missing(exc.collected, self.settings, wanted)
+            raise CollectTimeoutError(f"{exc}\n{missing}\n{self.logs()}", exc.collected) from exc
 
     def stop(self) -> None:
         """Stop every worker (SIGTERM, then SIGKILL)."""

@@ -16,7 +16,7 @@ from khabar.corpus import iter_corpus
 from streams.broker import free_port
 from streams.replay import replay_records
 from streams.worker import spawn_worker, wait_for_metrics
-from tests.support.stack import Stack, Worker, accounted_ids, settings_env
+from tests.support.stack import Stack, Worker, settings_env
 
 pytestmark = [pytest.mark.e2e]
 
@@ -45,10 +45,7 @@ def test_rocksdb_worker_restart_keeps_flagging_copies(make_stack: Callable[..., 
     records = list(replay_records(articles, loops=1))
     stack.produce(records)
     ids = {k for k, _ in records}
-    try:
-        stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=120)
-    except TimeoutError as exc:
-        raise AssertionError(f"{exc}\n{stack.logs()}") from exc
+    stack.collect_accounted(ids, timeout=120)
     data_dir = next(stack.settings.data_dir.glob("w0-*"))
     # the table is a RocksDB database, and the index keeps its shingle sets in one too
     assert list(data_dir.rglob("dedup_index*/**/CURRENT")), sorted(data_dir.rglob("*"))[:20]
@@ -75,11 +72,7 @@ def test_rocksdb_worker_restart_keeps_flagging_copies(make_stack: Callable[..., 
     stack.produce(copies)
     again = {k for k, _ in copies}
     dup = stack.settings.topics.duplicates
-    try:
-        after = stack.collect(lambda c: again <= accounted_ids(c, stack.settings), timeout=120,
-                              topics=[dup, stack.settings.topics.enriched])
-    except TimeoutError as exc:
-        raise AssertionError(f"{exc}\n{stack.logs()}") from exc
+    after = stack.collect_accounted(again, timeout=120, topics=[dup, stack.settings.topics.enriched])
     flagged = {r["id"]: r["duplicate_of"] for r in after.of(dup) if r["id"] in again}
     assert set(flagged) == again, f"{len(again - set(flagged))} copies of pre-restart articles not flagged"
     assert all(orig == cid.removesuffix("#again") or not orig.endswith("#again")

@@ -25,10 +25,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from khabar.corpus import iter_corpus, iter_sources
 from streams.broker import EmbeddedBroker
-from streams.replay import CollectTimeoutError, replay_records
+from streams.replay import replay_records
 from streams.topics import topic_specs
-from tests.support.accounting import describe_missing
-from tests.support.stack import Stack, Worker, accounted_ids, unique_settings
+from tests.support.stack import Stack, Worker, unique_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -94,7 +93,7 @@ def test_workers_survive_a_broker_outage_and_resume(own_broker: EmbeddedBroker, 
         before = list(replay_records(list(iter_sources([REPO / "seeds"])), loops=2))
         stack.produce(before)
         ids = {k for k, _ in before}
-        stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=120)
+        stack.collect_accounted(ids, timeout=120)
 
         # the outage, watched from outside through the workers' own /metrics
         seen_down: list[float | None] = []
@@ -123,11 +122,7 @@ def test_workers_survive_a_broker_outage_and_resume(own_broker: EmbeddedBroker, 
         stack.produce(after)
         after_ids = {k for k, _ in after}
         t = stack.settings.topics
-        try:
-            c = stack.collect(lambda c: after_ids <= accounted_ids(c, stack.settings), timeout=90)
-        except CollectTimeoutError as exc:
-            missing = describe_missing(exc.collected, stack.settings, after_ids)
-            raise AssertionError(f"{exc}\n{missing}\n{stack.logs()}") from exc
+        c = stack.collect_accounted(after_ids, timeout=90)
         copies = {k for k, _ in after if "#r2" in k}
         assert copies <= c.ids(t.duplicates), "dedup did not work on the recreated topics"
         assert not (c.ids(t.deadletter, key="article_id") & after_ids)

@@ -22,9 +22,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from khabar.corpus import iter_corpus
-from streams.replay import Collected, CollectTimeoutError, replay_records
-from tests.support.accounting import assert_accounting, describe_missing
-from tests.support.stack import Stack, Worker, accounted_ids
+from streams.replay import Collected, replay_records
+from tests.support.accounting import assert_accounting
+from tests.support.stack import Stack, Worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -75,11 +75,7 @@ class Outcome:
 
 def _outcome(stack: Stack, ids: set[str]) -> Outcome:
     t = stack.settings.topics
-    try:
-        c = stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=150)
-    except CollectTimeoutError as exc:
-        missing = describe_missing(exc.collected, stack.settings, ids)
-        raise AssertionError(f"{exc}\n{missing}\n{stack.logs()}") from exc
+    c = stack.collect_accounted(ids, timeout=150)
     assert_accounting(c, stack.settings, ids)  # inputs = enriched + duplicates + dead letters
     return Outcome(
         enriched=c.ids(t.enriched),
@@ -186,11 +182,7 @@ def test_sigkill_mid_stream_loses_nothing(make_stack: Callable[..., Stack], reco
     stack.produce(third)
     ids = {k for k, _ in third}
     t = stack.settings.topics
-    try:
-        after = stack.collect(lambda c: ids <= accounted_ids(c, stack.settings), timeout=180,
-                              topics=[t.duplicates, t.enriched, t.deadletter])
-    except TimeoutError as exc:
-        raise AssertionError(f"{exc}\n{stack.logs()}") from exc
+    after = stack.collect_accounted(ids, timeout=180, topics=[t.duplicates, t.enriched, t.deadletter])
     flagged = {r["id"]: r["duplicate_of"] for r in after.of(t.duplicates) if r["id"] in ids}
     # articles with no text are dead-lettered on every pass; they were never in the index
     dead_before = {str(r.get("article_id")) for r in c.of(t.deadletter)}

@@ -34,16 +34,3 @@ def assert_accounting(c: Collected, settings: Settings, inputs: Iterable[str]) -
             assert not both, f"ids both {a} and {b}: {sorted(both)[:20]}"
     assert sum(len(v) for v in by_outcome.values()) == len(expected)
 
-
-def describe_missing(c: Collected, settings: Settings, inputs: Iterable[str], limit: int = 20) -> str:
-    """Which inputs have no outcome yet, with the raw partition each was produced to (the
-    producer's default partitioner: murmur2 of the key), for failure messages."""
-    from aiokafka.partitioner import murmur2
-
-    seen = set().union(*outcome_ids(c, settings).values())
-    missing = sorted(set(inputs) - seen)
-    by_partition: dict[int, int] = {}
-    for key in missing:
-        p = (murmur2(key.encode()) & 0x7FFFFFFF) % settings.partitions
-        by_partition[p] = by_partition.get(p, 0) + 1
-    return f"{len(missing)} ids without an outcome, by raw partition {dict(sorted(by_partition.items()))}: {missing[:limit]}"
