@@ -279,6 +279,10 @@ class Settings(BaseSettings):
     """After every bootstrap broker was unreachable, restart the worker process in place (same
     PID and port) once they answer again, instead of trusting the Kafka client's group state
     (see :mod:`streams.health`)."""
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    """The worker's event loop: ``uvloop`` (libuv, a faster loop and socket transports for
+    Faust's and aiokafka's machinery) or the standard library's ``asyncio`` loop. The Faust
+    passthrough ceiling of ``khabar bench`` runs on the same loop."""
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     log_json: bool | None = None
     """JSON logs; unset means JSON when stderr is not a terminal."""

@@ -8,6 +8,24 @@ import sys
 import structlog
 
 
+class RedactSaslTokens(logging.Filter):
+    """Hides SASL tokens from aiokafka's debug log of each request and response.
+
+    At debug level ``aiokafka.conn`` logs every request it sends, and a PLAIN
+    ``SaslAuthenticate`` token is ``\\0user\\0password`` in clear text.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if any(type(a).__name__.startswith("SaslAuthenticate") for a in args):
+            record.args = tuple("<SASL token hidden>" if type(a).__name__.startswith("SaslAuthenticate")
+                                else a for a in args)
+        return True
+
+
+_REDACT = RedactSaslTokens()
+
+
 def configure(level: str = "info", json: bool | None = None) -> None:
     """Set up structlog (and the stdlib root logger that Faust and aiokafka use).
 
@@ -33,3 +51,6 @@ def configure(level: str = "info", json: bool | None = None) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=numeric, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    conn = logging.getLogger("aiokafka.conn")
+    if _REDACT not in conn.filters:
+        conn.addFilter(_REDACT)

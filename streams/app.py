@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any
 
 import faust
+import orjson
 import structlog
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
@@ -88,11 +89,57 @@ class KhabarApp:
     pipeline: Pipeline
 
 
+#: Magnitude from which orjson may have read an integer literal as a float (it parses
+#: integers in [-2**63, 2**64 - 1] exactly, and bigger ones as floats; json keeps them int).
+_ORJSON_FLOAT_FROM_INT = float(2**63)
+
+
+def _loads(value: bytes) -> Any:
+    """``json.loads(value)``: the same object, or the same exception, parsed by orjson
+    when that gives the same result.
+
+    orjson rejects some input json accepts (NaN and Infinity, numbers that overflow a
+    double, lone surrogate escapes, a byte order mark, UTF-16 or UTF-32, nesting past
+    1,024) and reads integers beyond 64 bits as floats: such input is parsed again by
+    json, which also raises json's own errors for anything malformed.
+    """
+    try:
+        obj = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+    stack = [obj]
+    while stack:  # iterative: no input makes this recurse
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif type(node) is float and abs(node) >= _ORJSON_FLOAT_FROM_INT:
+            return json.loads(value)  # maybe a big integer literal
+    return obj
+
+
+def _json_value(value: str | None) -> bytes:
+    """A JSON string (UTF-8, not ``\\u`` escapes) or ``null``; json's escapes for a string
+    orjson refuses (one holding a lone surrogate)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value).encode()
+
+
+def _article_json(article: RawArticle) -> bytes:
+    # pydantic's (Rust) serializer straight to UTF-8 bytes: the bytes of
+    # model_dump_json(exclude_none=True).encode(), without decoding them to a str and
+    # encoding that again (5x faster on Arabic text)
+    return article.__pydantic_serializer__.to_json(article, exclude_none=True)
+
+
 def _encode_probe_envelope(article: RawArticle, probe: Probe, source_partition: int) -> bytes:
     # The JSON object is assembled from pieces: pydantic's (Rust) serializer writes the
     # article, 4x faster than model_dump() followed by json.dumps over Arabic text.
     return b"".join((
-        b'{"article":', article.model_dump_json(exclude_none=True).encode(),
+        b'{"article":', _article_json(article),
         b',"probe":"', base64.b64encode(probe.to_bytes()),
         b'","partition":', str(int(source_partition)).encode(),
         b',"sent_at":', repr(time.time()).encode(), b"}",
@@ -110,7 +157,7 @@ class ProbeEnvelope:
 
 
 def _decode_probe_envelope(value: bytes) -> ProbeEnvelope:
-    obj = json.loads(value)
+    obj = _loads(value)
     return ProbeEnvelope(RawArticle.model_validate(obj["article"]), Probe.from_bytes(base64.b64decode(obj["probe"])),
                          int(obj["partition"]), float(obj["sent_at"]))
 
@@ -118,9 +165,9 @@ def _decode_probe_envelope(value: bytes) -> ProbeEnvelope:
 def _encode_unique(article: RawArticle, verdict: Verdict, content_hash: str) -> bytes:
     # assembled like the probe envelope: the article straight from pydantic's serializer
     return b"".join((
-        b'{"article":', article.model_dump_json(exclude_none=True).encode(),
-        b',"story_id":', json.dumps(verdict.story_id).encode(),
-        b',"content_hash":', json.dumps(content_hash).encode(), b"}",
+        b'{"article":', _article_json(article),
+        b',"story_id":', _json_value(verdict.story_id),
+        b',"content_hash":', _json_value(content_hash), b"}",
     ))
 
 

@@ -8,6 +8,7 @@ redeliveries of the same id (which dedup answers idempotently).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -59,6 +60,8 @@ async def produce(broker_url: str, topic: str, records: Iterable[tuple[str | Non
     try:
         await asyncio.wait_for(producer.start(), 30)
     except (TimeoutError, KafkaError, OSError) as exc:
+        with contextlib.suppress(Exception):  # a failed start (refused login) leaves connections open
+            await producer.stop()
         raise BrokerError(f"cannot reach the broker at {broker_url}: {exc!r}") from exc
     sent = 0
     start = time.monotonic()

@@ -8,6 +8,7 @@ topic with 4 partitions would silently break the total order dedup relies on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -71,6 +72,8 @@ async def create_topics(broker_url: str, specs: list[TopicSpec], replication_fac
     try:
         await asyncio.wait_for(admin.start(), timeout)
     except (TimeoutError, KafkaError, OSError) as exc:
+        with contextlib.suppress(Exception):  # a failed start (refused login) leaves connections open
+            await admin.close()
         raise TopicSetupError(f"cannot reach the broker at {broker_url}: {exc!r}") from exc
     created: list[str] = []
     try:

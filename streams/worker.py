@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import httpx
+import structlog
 
 from khabar.config import Settings
 from khabar.memory import cap_mmap_threshold, release_free_heap
@@ -21,19 +23,61 @@ if TYPE_CHECKING:
 
     from streams.app import KhabarApp
 
+log = structlog.get_logger("khabar.worker")
+
+
+def install_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """Make a new event loop of ``kind`` (``uvloop`` or ``asyncio``) this thread's current loop.
+
+    Called before the Faust app is built: Faust and mode bind the loop that is current when
+    their objects are made (mode caches it per thread), and the worker must run that same loop. With ``uvloop`` the policy is set too, so any loop made later in this
+    process (mode's service threads) is a uvloop loop as well.
+    """
+    if kind == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    elif kind != "asyncio":
+        raise ValueError(f"unknown event loop {kind!r}: uvloop or asyncio")
+    else:
+        asyncio.set_event_loop_policy(None)  # the standard library's default policy
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    return loop
+
+
+def loop_name(loop: asyncio.AbstractEventLoop) -> str:
+    """``module.Class`` of ``loop``, e.g. ``uvloop.Loop`` or ``asyncio.unix_events._UnixSelectorEventLoop``."""
+    return f"{type(loop).__module__}.{type(loop).__qualname__}"
+
+
+def report_running_loop(loop: asyncio.AbstractEventLoop, setting: str, who: str = "worker") -> None:
+    """Log, once ``loop`` runs, the class of the loop that is actually running (``worker_event_loop``)."""
+    def running() -> None:
+        log.info(f"{who}_event_loop", loop=loop_name(asyncio.get_running_loop()), setting=setting)
+
+    loop.call_soon(running)
+
 
 def prepare_worker(settings: Settings) -> tuple[KhabarApp, Worker]:
-    """Everything a worker builds before it connects: the app, its loaded models, the Faust worker.
+    """Everything a worker builds before it connects: its event loop, the app, its loaded
+    models, the Faust worker.
 
     No connection is made (``khabar.bench_window --startup`` measures this memory).
     """
+    loop = install_event_loop(settings.event_loop)  # before Faust binds a loop
+
     from faust.worker import Worker
+    from mode.utils.loops import get_event_loop
 
     from streams.app import create_app
 
     cap_mmap_threshold()  # before the big allocations: see khabar.memory
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     kapp = create_app(settings)
+    if get_event_loop() is not loop:  # mode resolved (and cached) another loop before this one
+        raise WorkerError(f"the app is bound to {loop_name(get_event_loop())}, not the worker's "
+                          f"{loop_name(loop)}: prepare_worker must run before anything else makes a loop")
     kapp.pipeline.warm()  # load models before consuming: the first article must not stall the loop
     # The models, lexicons and the app live as long as the process: move them out of the
     # collector's generations so each full collection does not walk them again.
@@ -41,7 +85,8 @@ def prepare_worker(settings: Settings) -> tuple[KhabarApp, Worker]:
     release_free_heap()  # the lexicons' build temporaries (~10 MB)
     gc.freeze()
     worker = Worker(kapp.app, loglevel="WARN" if settings.log_level == "warn" else settings.log_level.upper(),
-                    quiet=True, redirect_stdouts=False)
+                    quiet=True, redirect_stdouts=False, loop=loop)
+    report_running_loop(loop, settings.event_loop)
     # At WARN and above, Faust's worker hangs a terminal spinner on the root logger and
     # sets the root to DEBUG so every record turns it: each message in and out then
     # builds debug records in Faust and aiokafka (~4% of the worker's CPU). No spinner.

@@ -1,18 +1,22 @@
-"""Kafka connection security (issue 8): settings, the two builders, a real TLS round trip.
+"""Kafka connection security (issue 8): settings, the two builders, real TLS and SASL round trips.
 
 Every protocol and mechanism goes through both builders, and the Faust one must give
 aiokafka exactly what the aiokafka one gives (Faust converts its credentials with
-``credentials_to_aiokafka_auth``). The TLS test runs the real broker behind a
-TLS-terminating proxy with client certificates (see ``tests/support/tls.py``). SASL
-cannot run for real here: Tansu 0.6 needs users created through an authenticated
-connection before it accepts any, so SASL is covered by the builders and by aiokafka
-accepting the options, not by a handshake.
+``credentials_to_aiokafka_auth``). The TLS tests run the real broker behind a
+TLS-terminating proxy with client certificates (see ``tests/support/tls.py``). The SASL
+tests run it behind a SASL-terminating proxy (see ``tests/support/sasl.py``): Tansu 0.6
+accepts no login until a user is created through an already-authenticated connection,
+so the proxy runs the Kafka SASL exchange (PLAIN checked against its user table, SCRAM
+by the ``scramp`` server) and then pipes to Tansu; Tansu advertises the proxy's port,
+so every client connection authenticates, and the records really pass through Tansu.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +33,7 @@ from streams.errors import TopicSetupError
 from streams.replay import collect, produce
 from streams.security import SecurityConfigError, aiokafka_kwargs, faust_credentials, ssl_context
 from streams.topics import create_topics, topic_specs
+from tests.support.sasl import SaslProxy
 from tests.support.stack import unique_settings
 from tests.support.tls import Pki, TlsProxy, make_pki
 
@@ -282,3 +287,196 @@ def test_a_live_worker_over_tls_keeps_secrets_and_serves_read_only_pages(
         stop_process(proc)
     text = log.read_text(errors="replace")
     assert "DEBUG" in text and KEY_PASSWORD not in text  # a debug log, and still no password
+
+
+# ------------------------------------------------------------------ real SASL round trips
+
+SASL_USER = "khabar"
+WORKER_USER, WORKER_PASSWORD = "khabar-worker", "wk-Pq93-never-printed"
+
+
+def _sasl(mechanism: str, password: str = PASSWORD, username: str = SASL_USER) -> KafkaSecurity:
+    return KafkaSecurity(security_protocol="SASL_PLAINTEXT", sasl_mechanism=mechanism,  # type: ignore[arg-type]
+                         username=username, password=SecretStr(password))
+
+
+@pytest.fixture(scope="module")
+def sasl_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[EmbeddedBroker, SaslProxy]]:
+    """Tansu reachable only through a proxy that requires SASL (PLAIN, SCRAM-SHA-256/512)."""
+    proxy_port = free_port()
+    broker = EmbeddedBroker(log_path=tmp_path_factory.mktemp("sasl") / "tansu.log", advertised_port=proxy_port)
+    broker.start()
+    proxy = SaslProxy(broker.port, {SASL_USER: PASSWORD, WORKER_USER: WORKER_PASSWORD,
+                                    "someone-else": "other-password"},
+                      port=proxy_port).start()
+    try:
+        yield broker, proxy
+    finally:
+        proxy.stop()
+        broker.stop()
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"])
+def test_topics_replay_and_collect_work_over_sasl(sasl_broker: tuple[EmbeddedBroker, SaslProxy], tmp_path: Path,
+                                                  mechanism: str) -> None:
+    _, proxy = sasl_broker
+    url = f"kafka://127.0.0.1:{proxy.port}"
+    settings = unique_settings(url, tmp_path, partitions=2)
+    sec = _sasl(mechanism)
+    before, failures = len(proxy.authenticated), proxy.failures
+    assert asyncio.run(create_topics(url, topic_specs(settings), security=sec, timeout=30))
+    records = [(f"sasl-{i}", f'{{"n": {i}}}'.encode()) for i in range(20)]
+    assert asyncio.run(produce(url, settings.topics.raw, records, security=sec)) == 20
+    got = asyncio.run(collect(url, [settings.topics.raw], lambda c: len(c.of(settings.topics.raw)) >= 20,
+                              timeout=30, security=sec))
+    assert sorted(r["n"] for r in got.of(settings.topics.raw)) == list(range(20))
+    # admin, producer and consumer each authenticated (bootstrap and per-broker connections)
+    logins = proxy.authenticated[before:]
+    assert len(logins) >= 3 and set(logins) == {(mechanism, SASL_USER)}
+    assert proxy.failures == failures
+    # Tansu itself lists both SASL APIs; the proxy answers them in its place
+    assert set(proxy.upstream_api_versions) == {17, 36}
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-512"])
+def test_sasl_handshake_v0_sends_bare_tokens(sasl_broker: tuple[EmbeddedBroker, SaslProxy], tmp_path: Path,
+                                             mechanism: str) -> None:
+    """Brokers before Kafka 1.0 have no SaslAuthenticate: aiokafka then sends size-prefixed tokens."""
+    _, proxy = sasl_broker
+    url = f"kafka://127.0.0.1:{proxy.port}"
+    before = len(proxy.authenticated)
+    proxy.sasl_api_versions[17] = (0, 0)
+    try:
+        assert asyncio.run(create_topics(url, topic_specs(unique_settings(url, tmp_path)), security=_sasl(mechanism),
+                                         timeout=30))
+    finally:
+        proxy.sasl_api_versions[17] = (0, 1)
+    assert set(proxy.authenticated[before:]) == {(mechanism, SASL_USER)}
+
+
+@pytest.mark.parametrize(("mechanism", "username", "password"), [
+    ("SCRAM-SHA-512", SASL_USER, "wrong-Xy77-password"),
+    ("SCRAM-SHA-256", SASL_USER, "wrong-Xy77-password"),
+    ("PLAIN", SASL_USER, "wrong-Xy77-password"),
+    ("SCRAM-SHA-512", "nobody", PASSWORD),  # an unknown user, with a real user's password
+    ("PLAIN", "someone-else", PASSWORD),  # another user's password
+])
+def test_wrong_credentials_are_refused_without_showing_the_password(
+        sasl_broker: tuple[EmbeddedBroker, SaslProxy], tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        mechanism: str, username: str, password: str) -> None:
+    _, proxy = sasl_broker
+    url = f"kafka://127.0.0.1:{proxy.port}"
+    before, failures = len(proxy.authenticated), proxy.failures
+    # INFO, the default level: aiokafka.conn's DEBUG lines print whole requests, PLAIN tokens
+    # included (see the PLAIN case of the live worker test)
+    with caplog.at_level(logging.INFO), pytest.raises(TopicSetupError, match="cannot reach the broker") as info:
+        asyncio.run(create_topics(url, topic_specs(unique_settings(url, tmp_path)),
+                                  security=_sasl(mechanism, password, username), timeout=30))
+    # aiokafka gives up bootstrapping with a generic connection error; the reason, error 58
+    # with the broker's message, is in its log
+    assert proxy.failures > failures and proxy.authenticated[before:] == []
+    assert any("SaslAuthenticationFailed" in r.getMessage() and f"mechanism {mechanism}" in r.getMessage()
+               for r in caplog.records)
+    for text in (str(info.value), repr(info.value), repr(info.value.__cause__), caplog.text,
+                 *proxy.failure_messages):
+        assert password not in text
+
+
+def _raw_exchange(port: int, *requests: object) -> list[bytes]:
+    """Send aiokafka request structs on one plain connection; the response bodies, until the proxy closes."""
+
+    async def run() -> list[bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        bodies = []
+        try:
+            for n, request in enumerate(requests):
+                header = request.build_request_header(correlation_id=n, client_id="raw")  # type: ignore[attr-defined]
+                message = header.encode() + request.encode()  # type: ignore[attr-defined]
+                try:
+                    writer.write(struct.pack(">i", len(message)) + message)
+                    await writer.drain()
+                    (size,) = struct.unpack(">i", await asyncio.wait_for(reader.readexactly(4), 30))
+                    frame = await reader.readexactly(size)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    break  # closed by the proxy
+                assert struct.unpack_from(">i", frame) == (n,)  # the correlation id comes back
+                bodies.append(frame[4:])
+        finally:
+            writer.close()
+        return bodies
+
+    return asyncio.run(run())
+
+
+def test_the_proxy_refuses_unknown_mechanisms_and_requests_before_authentication(
+        sasl_broker: tuple[EmbeddedBroker, SaslProxy], tmp_path: Path) -> None:
+    from aiokafka.protocol.admin import SaslHandShakeRequest_v1, SaslHandShakeResponse_v1
+    from aiokafka.protocol.metadata import MetadataRequest_v1
+
+    _, proxy = sasl_broker
+    # an unknown mechanism: error 33 with the enabled list, then the connection closes
+    bodies = _raw_exchange(proxy.port, SaslHandShakeRequest_v1("GSSAPI"), SaslHandShakeRequest_v1("PLAIN"))
+    assert len(bodies) == 1
+    answer = SaslHandShakeResponse_v1.decode(bodies[0])
+    assert answer.error_code == 33 and answer.enabled_mechanisms == ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+    # a Kafka request before authentication is never forwarded to Tansu
+    refused = proxy.refused
+    assert _raw_exchange(proxy.port, MetadataRequest_v1([])) == []
+    assert proxy.refused == refused + 1
+    # and neither is a client that does not speak SASL at all
+    url = f"kafka://127.0.0.1:{proxy.port}"
+    with pytest.raises(TopicSetupError, match="cannot reach the broker"):
+        asyncio.run(create_topics(url, topic_specs(unique_settings(url, tmp_path)), security=KafkaSecurity(),
+                                  timeout=10))
+    assert proxy.refused > refused + 1
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-512", "PLAIN"])
+def test_a_live_worker_over_sasl_enriches_and_keeps_the_password_secret(
+        sasl_broker: tuple[EmbeddedBroker, SaslProxy], tmp_path: Path, mechanism: str) -> None:
+    import httpx
+
+    from khabar.corpus import iter_sources
+    from streams.replay import replay_records
+    from streams.worker import spawn_worker, stop_process, wait_for_metrics
+    from tests.support.stack import accounted_ids, settings_env
+
+    _, proxy = sasl_broker
+    url = f"kafka://127.0.0.1:{proxy.port}"
+    settings = unique_settings(url, tmp_path, partitions=2)
+    sec = _sasl(mechanism)
+    asyncio.run(create_topics(url, topic_specs(settings), security=sec, timeout=30))
+    port = free_port()
+    log = tmp_path / "worker.log"
+    # streams.cluster.Stack does not carry settings.kafka to its workers: the environment is set here
+    env = settings_env(settings) | {
+        "KHABAR_WEB_PORT": str(port), "KHABAR_LOG_LEVEL": "debug", "PYTHONUNBUFFERED": "1",
+        "KHABAR_KAFKA__SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KHABAR_KAFKA__SASL_MECHANISM": mechanism,
+        "KHABAR_KAFKA__USERNAME": WORKER_USER, "KHABAR_KAFKA__PASSWORD": WORKER_PASSWORD,
+    }
+    before, failures, refused = len(proxy.authenticated), proxy.failures, proxy.refused
+    proc = spawn_worker(env, log_path=log)
+    try:
+        wait_for_metrics(f"http://127.0.0.1:{port}/metrics", proc, timeout=120)
+        articles = list(iter_sources([Path(__file__).parents[1] / "seeds"]))[:8]
+        records = list(replay_records(articles))
+        asyncio.run(produce(url, settings.topics.raw, records, security=sec))
+        ids = {k for k, _ in records}
+        t = settings.topics
+        got = asyncio.run(collect(url, [t.enriched, t.duplicates, t.deadletter],
+                                  lambda c: ids <= accounted_ids(c, settings), timeout=120, security=sec))
+        enriched = {r["id"]: r for r in got.of(t.enriched) if r["id"] in ids}
+        assert enriched, "no seed article came out enriched"
+        assert all(r["kind"] == "enriched" and r["language"]["code"] and r["stages"] for r in enriched.values())
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert "khabar_worker_info" in metrics and WORKER_PASSWORD not in metrics
+    finally:
+        stop_process(proc)
+    # the worker's connections authenticated as its own user (the test's as SASL_USER)
+    assert set(proxy.authenticated[before:]) == {(mechanism, WORKER_USER), (mechanism, SASL_USER)}
+    assert (proxy.failures, proxy.refused) == (failures, refused)
+    text = log.read_text(errors="replace")
+    assert "DEBUG" in text
+    # aiokafka.conn logs each request at debug; khabar.logs hides the PLAIN token (the password)
+    assert WORKER_PASSWORD not in text  # a debug log, and still no password
+    assert "<SASL token hidden>" in text  # the login request was logged, without its token

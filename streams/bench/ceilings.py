@@ -88,8 +88,11 @@ async def aiokafka_passthrough(broker_url: str, source: str, sink: str, n: int, 
 
 
 def faust_passthrough(broker_url: str, records: Sequence[tuple[str | None, bytes]], tmp: Path,
-                      partitions: int = 4, timeout: float = 180.0) -> Ceiling:
+                      partitions: int = 4, timeout: float = 180.0, event_loop: str | None = None) -> Ceiling:
     """Pre-produce ``records``, start the Faust passthrough worker, time its output.
+
+    ``event_loop`` should be the workers' (``Settings.event_loop``), so both run on the same
+    loop; unset, the passthrough reads ``KHABAR_EVENT_LOOP`` as a worker does.
 
     Raises:
         BenchError: The worker died or did not forward everything within ``timeout``.
@@ -103,7 +106,8 @@ def faust_passthrough(broker_url: str, records: Sequence[tuple[str | None, bytes
     log = tmp / f"passthrough-{tag}.log"
     cmd = [sys.executable, "-m", "streams.bench.passthrough", "--broker", broker_url, "--app-id", app_id,
            "--source", source, "--sink", sink, "--partitions", str(partitions),
-           "--web-port", str(free_port()), "--data-dir", str(tmp / f"passthrough-{tag}")]
+           "--web-port", str(free_port()), "--data-dir", str(tmp / f"passthrough-{tag}"),
+           *(["--event-loop", event_loop] if event_loop else [])]
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:

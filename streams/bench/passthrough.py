@@ -6,12 +6,18 @@ the loop: what it forwards per second is the most a Faust agent can do on this
 broker and machine. Run as a child process::
 
     python -m streams.bench.passthrough --broker kafka://127.0.0.1:9092 \\
-        --app-id bench-x --source in --sink out --web-port 6067 --data-dir /tmp/x
+        --app-id bench-x --source in --sink out --web-port 6067 --data-dir /tmp/x \\
+        --event-loop uvloop
+
+The event loop is the worker's (``--event-loop``, default ``KHABAR_EVENT_LOOP`` or uvloop),
+made the same way (:func:`streams.worker.install_event_loop`), so the ratio compares agents
+on the same loop.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the passthrough worker until SIGTERM."""
     from faust.worker import Worker
 
+    from streams.worker import install_event_loop, report_running_loop
+
     ap = argparse.ArgumentParser(description="Faust passthrough worker (the Faust ceiling)")
     ap.add_argument("--broker", required=True)
     ap.add_argument("--app-id", required=True)
@@ -55,11 +63,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--web-port", type=int, required=True)
     ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--event-loop", choices=("uvloop", "asyncio"),
+                    default=os.environ.get("KHABAR_EVENT_LOOP", "uvloop"),
+                    help="the worker's event loop (default: KHABAR_EVENT_LOOP, else uvloop)")
     args = ap.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    loop = install_event_loop(args.event_loop)  # before the app binds a loop, as in a khabar worker
     app = create_passthrough(args.broker, args.app_id, args.source, args.sink, args.partitions,
                              args.web_port, args.data_dir)
-    Worker(app, loglevel="WARN", quiet=True, redirect_stdouts=False).execute_from_commandline()
+    report_running_loop(loop, args.event_loop, who="passthrough")
+    Worker(app, loglevel="WARN", quiet=True, redirect_stdouts=False, loop=loop).execute_from_commandline()
 
 
 if __name__ == "__main__":

@@ -81,13 +81,13 @@ def _window(opts: BenchOptions) -> dict[str, Any]:
 
 
 def _ceilings(broker_url: str, articles: Sequence[RawArticle], n: int, partitions: int,
-              tmp: Path) -> dict[str, Any]:
+              tmp: Path, event_loop: str) -> dict[str, Any]:
     loops = -(-n // len(articles))
     records: list[tuple[str | None, bytes]] = list(replay_records(articles, loops=loops, limit=n))
     source, sink = ceiling_topics(broker_url, partitions)
     asyncio.run(produce(broker_url, source, records))
     raw = asyncio.run(aiokafka_passthrough(broker_url, source, sink, len(records)))
-    faust = faust_passthrough(broker_url, records, tmp, partitions)
+    faust = faust_passthrough(broker_url, records, tmp, partitions, event_loop=event_loop)
     return {"aiokafka": asdict(raw), "faust": asdict(faust)}
 
 
@@ -113,6 +113,8 @@ def run_all(opts: BenchOptions, console: Console | None = None) -> dict[str, Any
         "settings": {"faust": {"producer_max_batch_size": 262_144, "producer_linger": 0.01,
                                "stream_buffer_maxsize": 16_384, "broker_max_poll_records": 2_000,
                                "broker_rebalance_timeout": 3.0},
+                     # the workers' loop (they read KHABAR_EVENT_LOOP), and the passthrough's
+                     "event_loop": Settings().event_loop,
                      "rate": opts.rate, "window_articles": opts.window_articles,
                      "articles_per_day": opts.articles_per_day},
     }
@@ -168,7 +170,7 @@ def _broker_parts(opts: BenchOptions, main: Sequence[RawArticle], extra: Sequenc
                 n = opts.ceiling_messages or max(2000, 4 * len(main))
                 console.print(f"[bold]ceilings[/bold]: {n} messages through aiokafka and a Faust passthrough")
                 t0 = time.perf_counter()
-                c = _ceilings(broker_url, main, n, opts.partitions, tmp)
+                c = _ceilings(broker_url, main, n, opts.partitions, tmp, report["settings"]["event_loop"])
                 report["part_seconds"]["ceilings"] = time.perf_counter() - t0
                 report["ceilings"] = c
                 report["aiokafka_ceiling_msgs_per_s"] = c["aiokafka"]["msgs_per_s"]
