@@ -60,7 +60,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "KHABAR_DEDUP": settings.dedup.model_dump_json(),
         "KHABAR_LIMITS": settings.limits.model_dump_json(),
         "KHABAR_PIPELINE": json.dumps(settings.pipeline),
+        "KHABAR_STORE": settings.store,
     }
+    if settings.recovery_consistency_check is not None:
+        env["KHABAR_RECOVERY_CONSISTENCY_CHECK"] = str(settings.recovery_consistency_check).lower()
     for name, value in settings.topics.model_dump().items():
         env[f"KHABAR_TOPICS__{name.upper()}"] = value
     return env
