@@ -14,8 +14,8 @@ spread evenly over the window so nothing expires.
 
 Run as ``python -m khabar.bench_window`` (a fresh process, so its resident
 memory is the index's plus the loaded models', as in a worker); it prints one
-JSON object. ``--blob-dir DIR`` keeps the shingle sets in RocksDB under ``DIR``,
-as a worker with ``KHABAR_STORE=rocksdb://`` does.
+JSON object. ``--blob-dir DIR`` keeps the index's entry blobs (records, shingle
+sets) in RocksDB under ``DIR``, as a worker with ``KHABAR_STORE=rocksdb://`` does.
 
 ``python -m khabar.bench_window --startup`` measures the other half of a worker's
 memory instead: the resident size after each step of what a worker builds before
@@ -113,7 +113,7 @@ def fill_window(base: Sequence[Probe], settings: DedupSettings, n: int, per_day:
         settings: Dedup settings of the index.
         n: Articles in the window.
         per_day: Articles per simulated day (spreads the timestamps).
-        blob_dir: Keep the shingle sets in RocksDB under this directory (None: in RAM).
+        blob_dir: Keep the entry blobs in RocksDB under this directory (None: in RAM).
     """
     index = DedupIndex(settings, blob_dir=blob_dir)
     gc.collect()
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--startup", action="store_true",
                     help="only measure a worker's start-up memory (no window)")
     ap.add_argument("--blob-dir", type=Path, default=None,
-                    help="keep shingle sets in RocksDB under this directory (KHABAR_STORE=rocksdb://)")
+                    help="keep entry blobs in RocksDB under this directory (KHABAR_STORE=rocksdb://)")
     ap.add_argument("--window-articles", type=int, default=700_000)
     ap.add_argument("--per-day", type=int, default=100_000)
     ap.add_argument("--limit", type=int, default=3000, help="corpus articles the window is built from")

@@ -17,7 +17,14 @@ import pytest
 from khabar.config import DedupSettings
 from khabar.corpus import DEFAULT_CORPUS, read_saudinewsnet_zip
 from khabar.dedup import DedupIndex, Probe, make_probe
-from khabar.dedup.blobs import RocksBlobs, blob_guard, blob_shingles, pack_blob
+from khabar.dedup.blobs import (
+    Record,
+    RocksBlobs,
+    blob_guard,
+    blob_record,
+    blob_shingles,
+    pack_blob,
+)
 from khabar.dedup.codec import CorruptEntryError
 from khabar.dedup.slots import Sketch
 from khabar.dedup.tables import BandTable, RefTable, StringPool
@@ -90,11 +97,14 @@ def test_story_guard_sketches_round_trip_through_disk(tmp_path: Path) -> None:
     shingles = np.array([3, 9, 70000], dtype=np.uint32)
     sketch = Sketch(np.array([1, 2, 5], dtype=np.uint16), np.array([2], dtype=np.uint16),
                     np.empty(0, dtype=np.uint16))
-    blob = pack_blob(shingles, sketch)
-    assert np.array_equal(blob_shingles(blob), shingles)
+    rec = Record(1 << 63, 5, 7, 0.75, 120, -1, 3)
+    blob = pack_blob(rec, shingles, sketch)
+    assert blob_record(blob) == rec and np.array_equal(blob_shingles(blob), shingles)
     back = blob_guard(blob)
     assert back is not None and all(np.array_equal(x, y) for x, y in zip(back, sketch, strict=True))
-    assert blob_guard(pack_blob(shingles, None)) is None
+    assert blob_guard(pack_blob(rec, shingles, None)) is None
+    bare = pack_blob(rec)  # an entry that is no near-copy candidate: its record only
+    assert blob_record(bare) == rec and blob_shingles(bare).size == 0 and blob_guard(bare) is None
     disk.close()
 
 
@@ -144,43 +154,90 @@ def test_ref_table_and_string_pool_match_a_dict() -> None:
     assert len(pool) == 1500
 
 
+def _story_keys(rng: np.random.Generator, high: np.ndarray) -> np.ndarray:
+    # as minhash.band_keys_array makes them: a 32-bit value under the band's fixed bits 32..59
+    low = rng.integers(0, 1 << 32, size=high.size, dtype=np.uint64)
+    out: np.ndarray = (high << np.uint64(32)) | low
+    return out
+
+
 def test_band_table_matches_a_dict_through_growth_and_removal() -> None:
     rng = np.random.default_rng(3)
     width, near = 6, 4
-    table = BandTable(width, near, max_load=0.05)  # grows from 2**20 buckets early
-    shared = rng.integers(0, 1 << 60, size=width, dtype=np.uint64)  # one heavy key per band
-    truth: dict[tuple[int, int], set[int]] = {}
+    high = rng.integers(0, 1 << 28, size=width - near, dtype=np.uint64)
+    table = BandTable(width, near, high, max_load=0.02)  # both kinds grow early
+
+    def new_keys() -> np.ndarray:
+        return np.concatenate((rng.integers(0, 1 << 60, size=near, dtype=np.uint64),
+                               _story_keys(rng, high)))
+
+    shared = new_keys()  # one heavy key per band
+    truth: dict[tuple[bool, int], set[int]] = {}
     keys_of: dict[int, np.ndarray] = {}
     for slot in range(12_000):
-        keys = rng.integers(0, 1 << 60, size=width, dtype=np.uint64)
+        keys = new_keys()
         if slot % 40 == 0:
             keys[:] = shared  # chains longer than the numpy lockstep walk
         keys_of[slot] = keys
         table.insert(slot, keys)
         for band, k in enumerate(keys.tolist()):
             truth.setdefault((band < near, k), set()).add(slot)
-    assert table._bits > 20
+    assert table.bits[0] > 20 and table.bits[1] > 18
     for slot in range(0, 12_000, 7):
         table.remove(slot, keys_of[slot])
         for band, k in enumerate(keys_of.pop(slot).tolist()):
             truth[(band < near, k)].discard(slot)
     assert len(table) == width * len(keys_of)
 
-    def expected(keys: np.ndarray, cap: int) -> list[int]:
-        out: set[int] = set()
+    def expected(keys: np.ndarray, cap: int) -> tuple[set[int], set[int]]:
+        near_hits: set[int] = set()
+        story_hits: set[int] = set()
         for band, k in enumerate(keys.tolist()):
             members = truth.get((band < near, k), set())
-            if band < near or len(members) <= cap:
-                out |= members
-        return sorted(out)
+            if band < near:
+                near_hits |= members
+            elif len(members) <= cap:
+                story_hits |= members
+        return near_hits, story_hits
 
+    collisions = 0
     for slot in [*list(keys_of)[::97], 40, 80]:
         keys = keys_of.get(slot, shared)
         for cap in (1000, 3):
-            assert table.lookup(table.split(keys), cap) == expected(keys, cap)
+            near_hits, story_hits = expected(keys, cap)
+            found = table.lookup(table.split(keys), cap)
+            assert found.sure == sorted(story_hits)  # story matches are exact
+            assert found.maybe == sorted(set(found.maybe))
+            assert near_hits - story_hits <= set(found.maybe)  # no near match is lost
+            collisions += len(set(found.maybe) - near_hits)
+    assert collisions <= 2  # fingerprint collisions are rare
     # a story key equal to another slot's near key is no match: near and story keys never mix
-    cross = rng.integers(0, 1 << 60, size=width, dtype=np.uint64)
-    cross[near:] = keys_of[2][: width - near]
-    assert table.lookup(table.split(cross), 1000) == []
+    cross = new_keys()
+    cross[near:] = keys_of[2][: width - near] & np.uint64((1 << 32) - 1) | (high << np.uint64(32))
+    assert table.lookup(table.split(cross), 1000) == ([], [])
     cross[:near] = keys_of[2][:near]
-    assert table.lookup(table.split(cross), 1000) == [2]
+    assert table.lookup(table.split(cross), 1000) == ([], [2])
+    cross[near:] = keys_of[2][near:]
+    assert table.lookup(table.split(cross), 1000) == ([2], [])
+    with pytest.raises(ValueError, match=r"bits 32\.\.59"):
+        table.insert(20_000, new_keys() ^ np.uint64(1 << 40))
+
+
+def test_story_keys_of_bands_with_equal_high_bits_match_across_bands() -> None:
+    rng = np.random.default_rng(5)
+    width, near = 3, 1
+    high = np.full(width - near, 12345, dtype=np.uint64)
+    table = BandTable(width, near, high)
+    a = np.concatenate(([np.uint64(1)], _story_keys(rng, high)))
+    b = np.concatenate(([np.uint64(2)], a[2:], _story_keys(rng, high)[:1]))  # a's band 2 in band 1
+    table.insert(0, a)
+    assert table.lookup(table.split(b), 10) == ([0], [])
+    other = high.copy()
+    other[1] += 1  # band 2 of another table has other high bits: the same value is another key
+    table2 = BandTable(width, near, other)
+    a2 = a.copy()
+    a2[2] = (a[2] & np.uint64(0xFFFFFFFF)) | (other[1] << np.uint64(32))
+    table2.insert(0, a2)
+    b2 = b.copy()
+    b2[1] = (a[2] & np.uint64(0xFFFFFFFF)) | (other[0] << np.uint64(32))
+    assert table2.lookup(table2.split(b2), 10) == ([], [])

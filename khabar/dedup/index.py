@@ -2,12 +2,15 @@
 
 A week of news is ~700,000 entries, so the layout is columnar and holds no Python
 object per entry (``khabar.dedup.tables``): an entry is a *slot* in typed arrays
-(arrival number, time, verdict, content hash, URL key), ids are interned once in
-a byte arena, the exact/URL/id maps are open-addressing tables of slot numbers,
-and the LSH buckets are chained nodes in numpy arrays. Expired slots are reused.
-The bulky part of an entry, its shingle set (and guard sketch), is read only to
-verify candidates and sits in a :mod:`blob store <khabar.dedup.blobs>`: in RAM, or
-in a RocksDB file when the index is given a ``blob_dir`` (``KHABAR_STORE=rocksdb://``).
+holding what deciding reads for every article (arrival number, time, verdict kind
+and flags, id, low 32 bits of the content hash and URL key: 29 bytes), ids are
+interned once in a byte arena, the exact/URL/id maps are open-addressing tables of
+slot numbers, and the LSH buckets are chained 6-byte nodes in numpy arrays. Expired
+slots are reused. The rest of an entry (full hashes, similarity, token count,
+``duplicate_of``, ``story_id``, shingle set and guard sketch) is read only for
+candidates, matches, redelivery and expiry, and sits in a :mod:`blob store
+<khabar.dedup.blobs>`: in RAM, or in a RocksDB file when the index is given a
+``blob_dir`` (``KHABAR_STORE=rocksdb://``).
 
 Every article the index has decided is kept as one entry; :meth:`DedupIndex.decide`
 returns the entry's bytes for the caller to persist (a Faust table keyed by article
@@ -22,6 +25,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import EllipsisType
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -31,16 +35,26 @@ from khabar.config import DedupSettings
 from khabar.dedup.blobs import (
     BlobStore,
     MemoryBlobs,
+    Record,
     RocksBlobs,
     blob_guard,
+    blob_record,
     blob_shingles,
     pack_blob,
 )
 from khabar.dedup.codec import CorruptEntryError, Reader, Writer
-from khabar.dedup.minhash import U16, U32, U64, band_keys_array, jaccard, signature
+from khabar.dedup.minhash import (
+    U16,
+    U32,
+    U64,
+    band_keys_array,
+    jaccard,
+    signature,
+    story_key_high,
+)
 from khabar.dedup.probe import Probe
 from khabar.dedup.slots import Sketch
-from khabar.dedup.tables import BandTable, RefTable, Split, StringPool
+from khabar.dedup.tables import BandTable, Candidates, Column, RefTable, Split, StringPool
 
 Kind = Literal["unique", "exact", "url", "near"]
 _KINDS: tuple[Kind, ...] = ("unique", "exact", "url", "near")
@@ -172,8 +186,12 @@ def _hex_int(value: str, digits: int, what: str) -> int:
 _HEX = frozenset("0123456789abcdef")
 
 
-_KEEP, _GUARD, _URL = 1, 2, 4  # bits of the per-slot flags
+# The per-slot state byte: the verdict kind (index into _KINDS) in bits 0-1, then flags.
+_KIND = 3
+_KEEP, _GUARD, _URL = 4, 8, 16
 _MASK64 = (1 << 64) - 1
+_MASK32 = (1 << 32) - 1
+_Match = tuple[int, Record] | None  # an entry's slot and record, or none
 
 
 class DedupIndex:
@@ -181,35 +199,35 @@ class DedupIndex:
 
     Args:
         settings: Thresholds, shingle/MinHash/LSH parameters and retention.
-        blob_dir: Keep shingle sets and guard sketches in a RocksDB file in a fresh
-            directory under this one (deleted by :meth:`close`) instead of in RAM.
+        blob_dir: Keep entry records, shingle sets and guard sketches in a RocksDB file
+            in a fresh directory under this one (deleted by :meth:`close`) instead of
+            in RAM.
     """
 
     def __init__(self, settings: DedupSettings, blob_dir: Path | None = None) -> None:
         self.settings = settings
         self.blob_dir = blob_dir
         self._blobs: BlobStore = RocksBlobs(blob_dir) if blob_dir is not None else MemoryBlobs()
-        # per slot; a free slot has id -1
-        self._seqs = array("q")
-        self._times = array("d")
-        self._sims = array("d")
-        self._tokens = array("I")
-        self._kinds = array("B")
-        self._flags = array("B")
-        self._ids = array("i")
-        self._dups = array("i")  # -1: none
-        self._stories = array("i")
-        self._hash_hi = array("Q")
-        self._hash_lo = array("Q")
-        self._urls = array("Q")
+        # Per slot, what deciding an article reads for every other one: 29 bytes. The
+        # rest of an entry is its blob's Record, read for candidates, matches, expiry.
+        # A free slot has id -1.
+        self._seqs = Column("u4")  # arrival numbers: 4 bytes for decades; widened if not
+        self._times = Column("f8")
+        self._state = Column("u1")  # kind | flags
+        self._ids = Column("i4")
+        # Low 32 bits of the content hash and URL key: the keys of the two tables below;
+        # a match on them is confirmed against the full values in the Record.
+        self._hash32 = Column("u4")
+        self._url32 = Column("u4")
         self._free = array("i")
         self._n = 0
         self._strings = StringPool()
-        self._slot_of = array("i")  # string number -> slot of the article with that id, -1
-        self._by_hash = RefTable(self._hash_lo.__getitem__)
-        self._by_url = RefTable(self._urls.__getitem__)
-        s = settings
-        self._lsh = BandTable(s.bands + s.story_bands, s.bands)
+        # string number -> slot of the article with that id, -1
+        self._slot_of = Column("i4", fill=-1)
+        # (late-bound: a column's memoryview changes when it grows)
+        self._by_hash = RefTable(lambda slot: self._hash32.at[slot])
+        self._by_url = RefTable(lambda slot: self._url32.at[slot])
+        self._lsh_table: BandTable | None = None
         self._seq = 0
         self._clock = 0.0
         #: Story links the guard blocked (a counter for evaluation and metrics).
@@ -223,6 +241,16 @@ class DedupIndex:
         """Release the blob store (deletes its RocksDB file). The index is unusable after."""
         self._blobs.close()
 
+    @property
+    def _lsh(self) -> BandTable:
+        # Built on first use: its story salts come from numpy.random, which a worker
+        # otherwise loads with its first article (~2 MB; khabar.bench_window --startup).
+        if self._lsh_table is None:
+            s = self.settings
+            self._lsh_table = BandTable(s.bands + s.story_bands, s.bands,
+                                        story_key_high(s.bands, s.band_rows, s.story_bands))
+        return self._lsh_table
+
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
         return self._n
@@ -230,20 +258,24 @@ class DedupIndex:
     def _slot(self, article_id: str) -> int:
         sid = self._strings.find(article_id)
         # ids referenced only as duplicate_of or story_id have no slot
-        return self._slot_of[sid] if 0 <= sid < len(self._slot_of) else -1
+        return self._slot_of.at[sid] if 0 <= sid < len(self._slot_of) else -1
 
     def __contains__(self, article_id: object) -> bool:
         return isinstance(article_id, str) and self._slot(article_id) >= 0
 
-    def _verdict_at(self, slot: int) -> Verdict:
-        dup = self._dups[slot]
-        return Verdict(_KINDS[self._kinds[slot]], self._strings.get(dup) if dup >= 0 else None,
-                       self._sims[slot], self._strings.get(self._stories[slot]))
+    def _record(self, slot: int) -> Record:
+        return blob_record(self._blobs.get(slot))
+
+    def _verdict_at(self, slot: int, rec: Record) -> Verdict:
+        strings = self._strings
+        return Verdict(_KINDS[self._state.at[slot] & _KIND],
+                       strings.get(rec.dup) if rec.dup >= 0 else None,
+                       rec.similarity, strings.get(rec.story))
 
     def verdict(self, article_id: str) -> Verdict | None:
         """The stored verdict of an article, None when not in the index."""
         slot = self._slot(article_id)
-        return self._verdict_at(slot) if slot >= 0 else None
+        return self._verdict_at(slot, self._record(slot)) if slot >= 0 else None
 
     def nbytes(self) -> int:
         """Bytes of state held in RAM: columns, strings, hash tables, LSH nodes, in-RAM blobs."""
@@ -251,45 +283,85 @@ class DedupIndex:
 
     def nbytes_by_part(self) -> dict[str, int]:
         """:meth:`nbytes` by structure: ``columns``, ``strings``, ``hash_tables``, ``lsh``, ``blobs``."""
-        columns = (self._seqs, self._times, self._sims, self._tokens, self._kinds, self._flags,
-                   self._ids, self._dups, self._stories, self._hash_hi, self._hash_lo,
-                   self._urls, self._free, self._slot_of)
-        return {"columns": sum(len(a) * a.itemsize for a in columns),
+        columns = (self._seqs, self._times, self._state, self._ids, self._hash32, self._url32,
+                   self._slot_of)
+        return {"columns": sum(c.nbytes for c in columns)
+                + len(self._free) * self._free.itemsize,
                 "strings": self._strings.nbytes,
                 "hash_tables": self._by_hash.nbytes + self._by_url.nbytes,
-                "lsh": self._lsh.nbytes, "blobs": self._blobs.nbytes}
+                "lsh": self._lsh_table.nbytes if self._lsh_table is not None else 0,
+                "blobs": self._blobs.nbytes}
 
     # ------------------------------------------------------------------ decide
     def _keys(self, sig: U32) -> U64:
         s = self.settings
         return band_keys_array(sig, s.bands, s.band_rows, s.story_bands)
 
-    def _hash_eq(self, hi: int, lo: int) -> Callable[[int], bool]:
-        his, los = self._hash_hi, self._hash_lo
-        return lambda slot: los[slot] == lo and his[slot] == hi
+    def _match(self, table: RefTable, column: Column, key: int,
+               same: Callable[[Record], bool]) -> _Match:
+        """The slot in ``table`` whose 32-bit ``column`` value is ``key`` and whose record
+        is ``same``, with that record; None when there is none."""
+        values = column.at
+        for slot in table.run(key):
+            if values[slot] == key:
+                rec = self._record(slot)
+                if same(rec):
+                    return slot, rec
+        return None
 
-    def _url_eq(self, url: int) -> Callable[[int], bool]:
-        urls = self._urls
-        return lambda slot: urls[slot] == url
+    def _hash_match(self, hi: int, lo: int) -> _Match:
+        """The earliest live entry with content hash ``hi, lo`` (and its record)."""
+        return self._match(self._by_hash, self._hash32, lo & _MASK32,
+                           lambda r: r.hash_lo == lo and r.hash_hi == hi)
 
-    def _scored(self, probe: Probe, slots: list[int]) -> list[tuple[float, int, int]]:
-        """(similarity, arrival, slot) of candidates, best first (earliest among equals)."""
+    def _url_match(self, url: int) -> _Match:
+        """The earliest live entry with URL key ``url`` (and its record)."""
+        return self._match(self._by_url, self._url32, url & _MASK32, lambda r: r.url == url)
+
+    def _scored(self, probe: Probe, found: Candidates, keys: U64
+                ) -> tuple[list[tuple[float, int, int]], dict[int, bytes]]:
+        """(similarity, arrival, slot) of candidates, best first (earliest among equals),
+        and the candidates' blobs.
+
+        A candidate found only by a near-copy fingerprint is kept when one of its
+        near-copy keys really is one of ``keys``' (recomputed from its shingles, as
+        :meth:`restore` and :meth:`_discard` do: a probe's signature is that of its
+        shingles). Only candidates at or above the story threshold are checked: below
+        it a candidate changes no verdict and no story (:meth:`_story_of` stops
+        there), so the check, a signature, is rare.
+        """
+        slots = sorted(found.sure + found.maybe)
         if not slots:
-            return []
-        out = [(jaccard(probe.shingles, blob_shingles(blob)), self._seqs[slot], slot)
-               for slot, blob in zip(slots, self._blobs.get_many(slots), strict=True)]
+            return [], {}
+        unsure = set(found.maybe)
+        floor = self.settings.story_threshold
+        blobs = dict(zip(slots, self._blobs.get_many(slots), strict=True))
+        out = []
+        for slot, blob in blobs.items():
+            shingles = blob_shingles(blob)
+            sim = jaccard(probe.shingles, shingles)
+            if slot in unsure and (sim < floor or not self._shares_near_key(shingles, keys)):
+                continue
+            out.append((sim, self._seqs.at[slot], slot))
         out.sort(key=lambda t: (-t[0], t[1]))
-        return out
+        return out, blobs
 
-    def _story_of(self, probe: Probe, scored: list[tuple[float, int, int]]) -> str:
+    def _shares_near_key(self, shingles: U32, keys: U64) -> bool:
+        """Whether the entry with ``shingles`` has a near-copy band key among ``keys``'."""
+        near = self.settings.bands
+        theirs = self._keys(signature(shingles, self.settings.num_perm))[:near]
+        return bool(np.isin(theirs, keys[:near]).any())
+
+    def _story_of(self, probe: Probe, scored: list[tuple[float, int, int]],
+                  blobs: dict[int, bytes]) -> str:
         """Story of the most similar candidate at or above the story threshold that the
         guard (when on) does not take for a template variant; else the probe's own id."""
         s = self.settings
         for sim, _, slot in scored:
             if sim < s.story_threshold:
                 break
-            if s.story_guard and sim < s.threshold and self._flags[slot] & _GUARD:
-                guard = blob_guard(self._blobs.get(slot))
+            if s.story_guard and sim < s.threshold and self._state.at[slot] & _GUARD:
+                guard = blob_guard(blobs[slot])
                 if guard is not None and template_variants(
                         Sketch(probe.words, probe.names, probe.numbers), guard,
                         s.story_guard_min_overlap, s.story_guard_slot_share,
@@ -300,11 +372,11 @@ class DedupIndex:
                     continue
             if self.link_log is not None and sim < s.threshold:
                 self.link_log.append((probe.article_id, self._id(slot), sim))
-            return self._strings.get(self._stories[slot])
+            return self._strings.get(blob_record(blobs[slot]).story)
         return probe.article_id
 
     def _id(self, slot: int) -> str:
-        return self._strings.get(self._ids[slot])
+        return self._strings.get(self._ids.at[slot])
 
     def decide(self, probe: Probe) -> tuple[Verdict, bytes]:
         """Classify ``probe`` against everything indexed so far, then index it.
@@ -319,11 +391,13 @@ class DedupIndex:
             The verdict and the entry bytes to persist under ``probe.article_id``.
 
         Raises:
-            CorruptEntryError: The probe's content hash or URL key is not a hex digest.
+            CorruptEntryError: The probe's content hash or URL key is not a hex digest,
+                or its id is 65,535 UTF-8 bytes or longer.
         """
         known = self._slot(probe.article_id)
         if known >= 0:
-            return self._verdict_at(known), _encode(self._entry_at(known))
+            entry = self._entry_at(known)
+            return entry.verdict, _encode(entry)
         s = self.settings
         timestamp = probe.timestamp if probe.timestamp > 0 and math.isfinite(probe.timestamp) \
             else self._clock
@@ -332,24 +406,27 @@ class DedupIndex:
         hi, lo = chash >> 64, chash & _MASK64
         url = _hex_int(probe.url_key, 16, "URL key") if probe.url_key is not None else None
         verdict: Verdict | None = None
+        by_hash: _Match | EllipsisType = ...  # ...: not looked up
+        by_url: _Match | EllipsisType = ...
         if probe.n_tokens > 0:
-            first = self._by_hash.find(lo, self._hash_eq(hi, lo))
-            if first >= 0:
-                verdict = Verdict("exact", self._id(first), 1.0,
-                                  self._strings.get(self._stories[first]))
+            by_hash = self._hash_match(hi, lo)
+            if by_hash is not None:
+                first, rec = by_hash
+                verdict = Verdict("exact", self._id(first), 1.0, self._strings.get(rec.story))
         if verdict is None and url is not None:
-            first = self._by_url.find(url, self._url_eq(url))
-            if first >= 0:
-                verdict = Verdict("url", self._id(first), 1.0,
-                                  self._strings.get(self._stories[first]))
+            by_url = self._url_match(url)
+            if by_url is not None:
+                first, rec = by_url
+                verdict = Verdict("url", self._id(first), 1.0, self._strings.get(rec.story))
         keys: U64 | None = None
         split: Split | None = None
         if nearable and (verdict is None or verdict.kind == "url"):
             keys = self._keys(probe.signature)
             split = self._lsh.split(keys)
-        if verdict is None and split is not None:
-            scored = self._scored(probe, self._lsh.lookup(split, s.story_bucket_cap))
-            story_id = self._story_of(probe, scored)
+        if verdict is None and split is not None and keys is not None:
+            scored, blobs = self._scored(probe, self._lsh.lookup(split, s.story_bucket_cap),
+                                         keys)
+            story_id = self._story_of(probe, scored, blobs)
             if scored and scored[0][0] >= s.threshold:
                 sim, _, slot = scored[0]
                 verdict = Verdict("near", self._id(slot), sim, story_id)
@@ -362,77 +439,80 @@ class DedupIndex:
             if keep and s.story_guard and probe.words.size > 0 else None
         entry = _Entry(self._seq, timestamp, verdict, probe.content_hash, probe.url_key,
                        probe.n_tokens, probe.shingles if keep else None, guard)
-        self._insert(probe.article_id, entry, hi, lo, url, keys if keep else None, split)
+        self._insert(probe.article_id, entry, hi, lo, url, keys if keep else None, split,
+                     by_hash, by_url)
         return verdict, _encode(entry)
 
     def _entry_at(self, slot: int) -> _Entry:
-        flags = self._flags[slot]
+        blob = self._blobs.get(slot)
+        rec = blob_record(blob)
+        state = self._state.at[slot]
         shingles: U32 | None = None
         guard: Sketch | None = None
-        if flags & _KEEP:
-            blob = self._blobs.get(slot)
+        if state & _KEEP:
             shingles, guard = blob_shingles(blob), blob_guard(blob)
-        chash = f"{(self._hash_hi[slot] << 64) | self._hash_lo[slot]:032x}"
-        url = f"{self._urls[slot]:016x}" if flags & _URL else None
-        return _Entry(self._seqs[slot], self._times[slot], self._verdict_at(slot), chash, url,
-                      self._tokens[slot], shingles, guard)
+        chash = f"{(rec.hash_hi << 64) | rec.hash_lo:032x}"
+        url = f"{rec.url:016x}" if state & _URL else None
+        return _Entry(self._seqs.at[slot], self._times.at[slot], self._verdict_at(slot, rec),
+                      chash, url, rec.n_tokens, shingles, guard)
 
     def _new_slot(self) -> int:
         if self._free:
             return self._free.pop()
         slot = len(self._ids)
-        for column in (self._seqs, self._times, self._sims, self._hash_hi, self._hash_lo,
-                       self._urls):
-            column.append(0)
-        for column in (self._tokens, self._kinds, self._flags, self._ids, self._dups,
-                       self._stories):
+        for column in (self._seqs, self._times, self._state, self._ids, self._hash32,
+                       self._url32):
             column.append(0)
         return slot
 
     def _insert(self, article_id: str, entry: _Entry, hi: int, lo: int, url: int | None,
-                keys: U64 | None, split: Split | None = None) -> None:
+                keys: U64 | None, split: Split | None = None,
+                by_hash: _Match | EllipsisType = ..., by_url: _Match | EllipsisType = ...
+                ) -> None:
+        # by_hash, by_url: the earliest entries with this hash and URL when the caller
+        # has looked them up (decide), else ... (the tables have not changed since).
+        strings = self._strings
+        sid = strings.intern(article_id)  # first: it refuses over-long ids
         slot = self._new_slot()
         v = entry.verdict
-        sid = self._strings.intern(article_id)
-        if sid >= len(self._slot_of):
-            self._slot_of.extend([-1] * (sid + 1 - len(self._slot_of)))
-        self._slot_of[sid] = slot
-        self._ids[slot] = sid
-        strings = self._strings
-        self._dups[slot] = strings.intern(v.duplicate_of) if v.duplicate_of is not None else -1
+        self._slot_of.resize(sid + 1)
+        self._slot_of.at[sid] = slot
+        self._ids.at[slot] = sid
+        dup = strings.intern(v.duplicate_of) if v.duplicate_of is not None else -1
         # most articles start their own story
-        self._stories[slot] = strings.acquire(sid) if v.story_id == article_id \
-            else strings.intern(v.story_id)
-        self._seqs[slot] = entry.seq
-        self._times[slot] = entry.timestamp
-        self._sims[slot] = v.similarity
-        self._tokens[slot] = entry.n_tokens
-        self._kinds[slot] = _KINDS.index(v.kind)
-        self._hash_hi[slot], self._hash_lo[slot] = hi, lo
-        self._urls[slot] = url if url is not None else 0
-        flags = _URL if url is not None else 0
+        story = strings.acquire(sid) if v.story_id == article_id else strings.intern(v.story_id)
+        self._seqs.set(slot, entry.seq, "u8")
+        self._times.at[slot] = entry.timestamp
+        self._hash32.at[slot] = lo & _MASK32
+        self._url32.at[slot] = url & _MASK32 if url is not None else 0
+        state = _KINDS.index(v.kind) | (_URL if url is not None else 0)
+        rec = Record(hi, lo, url if url is not None else 0, v.similarity, entry.n_tokens, dup,
+                     story)
         if entry.shingles is not None:
-            flags |= _KEEP | (_GUARD if entry.guard is not None else 0)
-            self._blobs.put(slot, pack_blob(entry.shingles, entry.guard))
+            state |= _KEEP | (_GUARD if entry.guard is not None else 0)
+            self._blobs.put(slot, pack_blob(rec, entry.shingles, entry.guard))
             if keys is None:
                 keys, split = self._keys(signature(entry.shingles, self.settings.num_perm)), None
             self._lsh.insert(slot, keys, split)
-        self._flags[slot] = flags
+        else:
+            self._blobs.put(slot, pack_blob(rec))
+        self._state.at[slot] = state
         self._n += 1
         self._seq = max(self._seq, entry.seq + 1)
         self._clock = max(self._clock, entry.timestamp)
         if entry.n_tokens > 0:
-            self._first(self._by_hash, lo, self._hash_eq(hi, lo), slot)
+            self._first(self._by_hash, lo & _MASK32,
+                        self._hash_match(hi, lo) if by_hash is ... else by_hash, slot)
         if url is not None:
-            self._first(self._by_url, url, self._url_eq(url), slot)
+            self._first(self._by_url, url & _MASK32,
+                        self._url_match(url) if by_url is ... else by_url, slot)
 
-    def _first(self, table: RefTable, h: int, eq: Callable[[int], bool], slot: int) -> None:
+    def _first(self, table: RefTable, key: int, match: _Match, slot: int) -> None:
         # Keep the earliest arrival, whatever order entries are restored in.
-        old = table.find(h, eq)
-        if old < 0:
-            table.add(slot, h)
-        elif old != slot and self._seqs[old] > self._seqs[slot]:
-            table.replace(old, slot, h)
+        if match is None:
+            table.add(slot, key)
+        elif match[0] != slot and self._seqs.at[match[0]] > self._seqs.at[slot]:
+            table.replace(match[0], slot, key)
 
     # ------------------------------------------------------------------ persistence
     def restore(self, article_id: str, entry: bytes) -> None:
@@ -474,23 +554,26 @@ class DedupIndex:
 
     # ------------------------------------------------------------------ retention
     def _discard(self, slot: int) -> None:
-        hi, lo, url = self._hash_hi[slot], self._hash_lo[slot], self._urls[slot]
-        if self._by_hash.find(lo, self._hash_eq(hi, lo)) == slot:
-            self._by_hash.remove(slot, lo)
-        if self._flags[slot] & _URL and self._by_url.find(url, self._url_eq(url)) == slot:
-            self._by_url.remove(slot, url)
-        if self._flags[slot] & _KEEP:
-            shingles = blob_shingles(self._blobs.get(slot))
+        blob = self._blobs.get(slot)
+        rec = blob_record(blob)
+        state = self._state.at[slot]
+        h, u = self._hash32.at[slot], self._url32.at[slot]
+        if self._by_hash.holds(slot, h):
+            self._by_hash.remove(slot, h)
+        if state & _URL and self._by_url.holds(slot, u):
+            self._by_url.remove(slot, u)
+        if state & _KEEP:
+            shingles = blob_shingles(blob)
             self._lsh.remove(slot, self._keys(signature(shingles, self.settings.num_perm)))
-            self._blobs.delete(slot)
-        sid = self._ids[slot]
-        self._slot_of[sid] = -1
+        self._blobs.delete(slot)
+        sid = self._ids.at[slot]
+        self._slot_of.at[sid] = -1
         self._strings.release(sid)
-        if self._dups[slot] >= 0:
-            self._strings.release(self._dups[slot])
-        self._strings.release(self._stories[slot])
-        self._ids[slot] = -1
-        self._flags[slot] = 0
+        if rec.dup >= 0:
+            self._strings.release(rec.dup)
+        self._strings.release(rec.story)
+        self._ids.at[slot] = -1
+        self._state.at[slot] = 0
         self._free.append(slot)
         self._n -= 1
 
@@ -507,11 +590,9 @@ class DedupIndex:
         cutoff = now - self.settings.retention_days * _DAY
         if not self._n:
             return []
-        times = np.frombuffer(self._times, dtype=np.float64)
-        live = np.frombuffer(self._ids, dtype=np.int32) >= 0
-        old: list[int] = np.flatnonzero(live & (times < cutoff)).tolist()
-        del times, live  # release the views: the arrays grow again later
-        old.sort(key=self._seqs.__getitem__)
+        old: list[int] = np.flatnonzero(
+            (self._ids.view() >= 0) & (self._times.view() < cutoff)).tolist()
+        old.sort(key=self._seqs.at.__getitem__)
         ids = [self._id(slot) for slot in old]
         for slot in old:
             self._discard(slot)

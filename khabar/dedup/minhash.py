@@ -181,6 +181,16 @@ def _band_salts(bands: int, rows: int, story_bands: int) -> U64:
 _LOW60 = np.uint64((1 << 60) - 1)
 
 
+def story_key_high(bands: int, rows: int, story_bands: int) -> U64:
+    """Bits 32..59 of every key of each story band (:func:`band_keys_array`).
+
+    A story key is one 32-bit signature value XOR its band's salt, so its upper bits
+    are the salt's, whatever the article: the LSH table need not store them.
+    """
+    out: U64 = (_band_salts(bands, rows, story_bands)[bands:] & _LOW60) >> np.uint64(32)
+    return out
+
+
 def band_keys(sig: U32, bands: int, rows: int, story_bands: int = 0) -> list[int]:
     """:func:`band_keys_array` as Python ints."""
     keys: list[int] = band_keys_array(sig, bands, rows, story_bands).tolist()
