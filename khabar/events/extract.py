@@ -483,6 +483,11 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             (GUIDELINES: repeat mentions are annotated at their own trigger).
     """
     sport = "SPORT" in cues and "MIL" not in cues
+    # a sports report (an unambiguous sports word, no military one) codes no political event but
+    # a court's or the police's; a sermon quoting scripture (قال تعالى) codes none at all
+    sports = sport and "SPORTS" in cues
+    if "RELIG" in cues:
+        return []
     # longest match first; a trigger inside a longer one is dropped (شن < شن هجوما)
     trig.sort(key=lambda m: (m.start, -(m.end - m.start), -m.hit.entry.weight))
     kept: list[Mention] = []
@@ -505,6 +510,8 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             continue
         if entry.type is PloverType.ASSAULT and sport:
             continue  # الهجوم، المهاجم in a football report
+        if sports and entry.type is not PloverType.COERCE:
+            continue  # رفض اللاعب، طالب النادي، اجتماع الاتحاد: sport business, not politics
         kept.append(m)
         reach = max(reach, m.end)
     return kept
@@ -565,6 +572,10 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     * an agreement with the ل of purpose (للتوصل إلى اتفاق) is a goal, not an agreement.
     """
     out: list[Candidate] = []
+    # one visit, one trigger (GUIDELINES: استقبل ... يقوم بزيارة -> only استقبل): a visit noun
+    # in the sentence of a reception verb names the visit received (other meeting verbs may report
+    # a different meeting of the visit: في إطار زيارته ... اجتمع، خلال زيارة ... التقى)
+    meets = any(c.entry.type is PloverType.CONSULT and c.entry.phrase in _HOSTS for c in cands)
     requests = [c for c in cands if c.entry.type is PloverType.REQUEST]
     protests = [c for c in cands if c.entry.type is PloverType.PROTEST]
     assaults = [c for c in cands if c.entry.type is PloverType.ASSAULT]
@@ -572,6 +583,8 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     releases = [c for c in cands if c.entry.type is PloverType.RETREAT]
     for c in cands:
         etype = c.entry.type
+        if meets and c.entry.phrase in _VISIT_NOUNS and len(c.parts) == 1:
+            continue
         if etype is PloverType.ASSAULT and c.weight < _WEAK and any(
                 abs(m.start - c.start) <= 10 for m in cues.get("ACCIDENT", ())):
             continue
@@ -617,6 +630,8 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     return out
 
 
+#: Visit nouns that repeat the meeting a CONSULT verb of their sentence reports.
+_VISIT_NOUNS = frozenset({"زيارة"})
 #: Bare light verbs of attack (شن) whose object may be a non-violent campaign.
 _LIGHT = frozenset({"شن"})
 

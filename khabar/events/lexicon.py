@@ -287,6 +287,12 @@ def _trigger_forms(rows: list[list[str]], forbidden: set[str]) -> Iterator[tuple
             )
         except ValueError as exc:
             raise LexiconError(f"triggers.tsv: bad line {phrase!r}: {exc}") from exc
+        if cls == "X" and "+" in phrase and " " not in phrase:
+            # "و+طالب": exactly this form, its proclitic marked (left out of the trigger span)
+            pre, _, rest = phrase.partition("+")
+            clitic = normalize_word(pre)
+            yield (clitic + normalize_word(rest),), Hit("trigger", entry, 1, clitic)
+            continue
         for words, clitic, core in phrase_forms(phrase, cls):
             if len(words) == 1 and (core in forbidden or words[0] in forbidden):
                 continue  # a forbidden form is a one-word reading; later words disambiguate
