@@ -182,7 +182,7 @@ def measure_stages(articles: Sequence[RawArticle], settings: Settings,
 
     Stages run over the whole sample one after the other, as a worker would run
     them, each on the outputs of the ones before (computed untimed when that
-    stage is not asked for). ``serialize`` is what the enrich agent does after
+    stage is not asked for). ``serialize`` is what the prepare agent does after
     the components: build the enriched record and JSON-encode it and its events.
 
     Raises:

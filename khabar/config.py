@@ -33,13 +33,11 @@ class TopicNames(BaseModel):
     deadletter: str = "khabar.deadletter"
     #: Internal: prepared articles on their way to the dedup sequencer (1 partition).
     dedup: str = "khabar.internal.dedup"
-    #: Internal: unique articles on their way to enrichment (keyed by article id).
-    unique: str = "khabar.internal.unique"
 
     def all(self) -> list[str]:
         """Every topic name, inputs and outputs first."""
         return [self.raw, self.enriched, self.events, self.duplicates, self.deadletter,
-                self.dedup, self.unique]
+                self.dedup]
 
 
 class DedupSettings(BaseModel):

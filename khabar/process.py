@@ -1,8 +1,12 @@
 """The named processing steps, as pure functions shared by the Faust agents and
 the offline ``khabar enrich`` command.
 
-    parse_raw → prepare → (dedup verdict) → enrich → build_enriched / build_duplicate
+    parse_raw → prepare → enrich → (dedup verdict) → build_enriched / build_duplicate
     any InvalidArticleError / StageError  → build_deadletter
+
+The agents split ``build_enriched`` in two: :func:`serialize_enriched` where enrichment
+runs (in parallel), :func:`assemble_enriched` in the single-partition sequencer, which
+adds the fields the verdict decides to bytes that are already serialized.
 
 Nothing here touches Kafka: each step unit-tests on plain values.
 """
@@ -14,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from khabar.budget import check_budget, stage_budget
 from khabar.config import LimitSettings, Settings
@@ -31,7 +35,7 @@ from khabar.errors import (
 )
 from khabar.pipeline import ArticleContext, Pipeline, prepare_doc
 from khabar.text.normalize import Doc
-from schemas.models import DeadLetter, DuplicateNotice, EnrichedArticle, RawArticle
+from schemas.models import DeadLetter, DuplicateNotice, EnrichedArticle, Event, RawArticle
 
 
 def now_utc() -> datetime:
@@ -168,7 +172,105 @@ def build_enriched(ctx: ArticleContext, verdict: Verdict, content_hash: str) -> 
     )
 
 
-def build_duplicate(article: RawArticle, verdict: Verdict) -> DuplicateNotice:
+@dataclass(frozen=True)
+class EnrichedParts:
+    """An enriched record serialized but for the fields the dedup verdict decides.
+
+    ``head``, ``middle`` and ``tail`` are pieces of the record's JSON object and ``events``
+    the event records (each as on ``khabar.events``, and as inside ``events[]``);
+    :func:`assemble_enriched` joins them around ``processed_at`` and ``story_id``.
+
+    Attributes:
+        head: ``{"schema_version":...`` up to ``ingested_at`` (no closing brace).
+        middle: ``"content_hash":...,"language":...``.
+        events: The event records' JSON, in order.
+        tail: ``"stages":[...]}``.
+    """
+
+    head: bytes
+    middle: bytes
+    events: tuple[bytes, ...]
+    tail: bytes
+
+
+#: The field order of ``EnrichedArticle`` that :func:`assemble_enriched` writes (a test
+#: holds the model to it): the head, the two verdict fields, the middle, events, the tail.
+ENRICHED_FIELD_ORDER = ("schema_version", "kind", "id", "title", "text", "source", "url", "published_at",
+                        "ingested_at", "processed_at", "story_id", "content_hash", "language", "events",
+                        "stages")
+_ENRICHED_HEAD: set[str] = set(ENRICHED_FIELD_ORDER[:9])  # sets: the type pydantic's include takes
+_ENRICHED_MIDDLE: set[str] = {"content_hash", "language"}
+_ENRICHED_TAIL: set[str] = {"stages"}
+_DATETIME_JSON = TypeAdapter(datetime)
+_STR_JSON = TypeAdapter(str)
+
+
+def serialize_enriched(ctx: ArticleContext, content_hash: str) -> EnrichedParts:
+    """Everything of the enriched record that does not depend on the dedup verdict, as JSON.
+
+    The record is validated here, with placeholders for ``story_id`` and ``processed_at``, so
+    that the sequencer only joins bytes (:func:`assemble_enriched`).
+    """
+    record = build_enriched(ctx, Verdict("unique", None, 0.0, ctx.article.id), content_hash)
+    dump = EnrichedArticle.__pydantic_serializer__.to_json
+    event_dump = Event.__pydantic_serializer__.to_json
+    return EnrichedParts(
+        head=dump(record, include=_ENRICHED_HEAD)[:-1],  # drop "}"
+        middle=dump(record, include=_ENRICHED_MIDDLE)[1:-1],  # drop "{" and "}"
+        events=tuple(event_dump(ev) for ev in record.events),
+        tail=dump(record, include=_ENRICHED_TAIL)[1:],  # drop "{"
+    )
+
+
+def serialize_checked(ctx: ArticleContext, content_hash: str, limits: LimitSettings) -> EnrichedParts:
+    """:func:`serialize_enriched` with every record's size checked, before any is written.
+
+    The enriched record is checked as if the article starts its own story; the writer
+    checks it again with the story it joins (whose id can be longer).
+
+    Raises:
+        ArticleTooLargeError: An event or the enriched record is over ``limits.max_output_bytes``.
+    """
+    parts = serialize_enriched(ctx, content_hash)
+    for value in parts.events:
+        check_output_size(value, "event", limits)
+    check_output_size(assemble_enriched(parts, ctx.article.id, now_utc()), "enriched", limits)
+    return parts
+
+
+def assemble_enriched(parts: EnrichedParts, story_id: str, processed_at: datetime) -> bytes:
+    """The enriched record's bytes: equal to ``build_enriched(...).model_dump_json().encode()``
+    for the same article, story and time, without building a model (the sequencer's cost
+    is a join, whatever the article's size)."""
+    return b"".join((
+        parts.head,
+        b',"processed_at":', _DATETIME_JSON.dump_json(processed_at),
+        b',"story_id":', _STR_JSON.dump_json(story_id),
+        b",", parts.middle,
+        b',"events":[', b",".join(parts.events), b"],",
+        parts.tail,
+    ))
+
+
+class ArticleMeta(BaseModel):
+    """What the sequencer keeps of an article: the fields a duplicate notice and the
+    ordering read, without the text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    ingested_at: datetime | None = None
+
+    @classmethod
+    def of(cls, article: RawArticle) -> ArticleMeta:
+        return cls.model_construct(id=article.id, source=article.source, url=article.url,
+                                   published_at=article.published_at, ingested_at=article.ingested_at)
+
+
+def build_duplicate(article: RawArticle | ArticleMeta, verdict: Verdict) -> DuplicateNotice:
     """The record for ``khabar.articles.duplicates``."""
     if verdict.kind == "unique" or verdict.duplicate_of is None:
         raise ValueError("build_duplicate needs a copy verdict")
@@ -270,14 +372,16 @@ class OfflineEnricher:
             return build_deadletter(value, exc, article_id=guess_article_id(value, limits), limits=limits)
         try:
             prepared = prepare(article, self.settings)
+            # enriched before the verdict, as the prepare agent does: an article that fails
+            # here is dead-lettered and never enters the index, a copy is enriched for nothing
+            parts = serialize_checked(enrich(article, self.pipeline, prepared.doc), prepared.probe.content_hash,
+                                      limits)
             verdict, _entry = self.index.decide(prepared.probe)
             if verdict.kind != "unique":
                 return build_duplicate(article, verdict)
-            ctx = enrich(article, self.pipeline, prepared.doc)
-            record = build_enriched(ctx, verdict, prepared.probe.content_hash)
-            # the same size check the enrich agent makes before it writes
-            check_output_size(record.model_dump_json().encode(), "enriched", limits)
-            return record
+            # the bytes the sequence agent writes, with its size check
+            enriched = check_output_size(assemble_enriched(parts, verdict.story_id, now_utc()), "enriched", limits)
+            return EnrichedArticle.model_validate_json(enriched)
         except Exception as exc:  # one bad article must not stop the batch
             reason = getattr(exc, "reason", "internal_error")
             return build_deadletter(value, exc, reason=reason, article_id=article.id, limits=limits)

@@ -1,22 +1,23 @@
-"""The Faust app: topics, the dedup table, and three thin agents.
+"""The Faust app: topics, the dedup table, and two thin agents.
 
 Data flow (``P`` = ``settings.partitions``)::
 
     khabar.articles.raw (P) ──prepare──▶ khabar.internal.dedup (1) ──sequence──┬─▶ khabar.articles.duplicates
-      │ bad input ─▶ khabar.deadletter                                          └─▶ khabar.internal.unique (P)
-                                                                                       │ enrich (language, events)
-                                               khabar.articles.enriched ◀──────────────┤
-                                               khabar.events            ◀──────────────┘
+      │ bad input, failed enrichment ─▶ khabar.deadletter                       ├─▶ khabar.articles.enriched
+                                                                                └─▶ khabar.events
 
 * **prepare** (parallel over P partitions): parse, one normalization pass, dedup probe
-  (content hash, URL key, shingles, MinHash signature).
+  (content hash, URL key, shingles, MinHash signature), then enrichment (language,
+  events) and the output records, serialized but for the fields the verdict decides.
+  Duplicates are enriched too and their records dropped by the sequencer (a fifth of
+  SaudiNewsNet): that costs less CPU than another topic hop per unique article.
 * **sequence** (one partition, so one total order and one writer): orders probes by
   ingest time within a grace window, asks the in-memory :class:`DedupIndex` for a
   verdict, persists the index entry in the ``dedup_index`` table (changelog topic,
-  so a worker that takes over rebuilds the index), emits duplicate notices and
-  forwards unique articles. It handles compact probes only, the cheap part.
-* **enrich** (parallel over P partitions, keyed by article id): language, events,
-  and the output records.
+  so a worker that takes over rebuilds the index), and writes either a duplicate
+  notice or the enriched article and its events, joining ``story_id`` and
+  ``processed_at`` into bytes made upstream (:func:`khabar.process.assemble_enriched`).
+  It parses compact headers and probes only, never article text: the cheap part.
 
 Every agent is a loop over pure functions from :mod:`khabar.process`; a record
 that fails goes to the dead-letter topic with its reason, and the loop goes on.
@@ -25,8 +26,6 @@ that fails goes to the dead-letter topic with its reason, and the loop goes on.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import time
 import weakref
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ from functools import partial
 from typing import Any
 
 import faust
-import orjson
 import structlog
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
@@ -43,21 +41,23 @@ from faust.types import TP
 
 from khabar import __version__
 from khabar.config import Settings
-from khabar.dedup import Probe, Verdict
-from khabar.errors import KhabarError
 from khabar.pipeline import Pipeline
 from khabar.process import (
+    ArticleMeta,
+    assemble_enriched,
     build_deadletter,
     build_duplicate,
-    build_enriched,
     check_output_size,
     enrich,
     guess_article_id,
+    now_utc,
     parse_raw,
     prepare,
+    serialize_checked,
 )
 from schemas.models import PloverType, RawArticle
 from streams import faust_fixes
+from streams.envelope import ProbeEnvelope, decode_envelope, encode_envelope
 from streams.health import BrokerWatch, fold_repeated_client_errors
 from streams.metrics import Metrics
 from streams.outbox import AckAfterDelivery, Delivery, KafkaOutbox, Outbox
@@ -85,90 +85,7 @@ class KhabarApp:
     outbox: Outbox
     prepare: faust.types.AgentT[Any]
     sequence: faust.types.AgentT[Any]
-    enrich: faust.types.AgentT[Any]
     pipeline: Pipeline
-
-
-#: Magnitude from which orjson may have read an integer literal as a float (it parses
-#: integers in [-2**63, 2**64 - 1] exactly, and bigger ones as floats; json keeps them int).
-_ORJSON_FLOAT_FROM_INT = float(2**63)
-
-
-def _loads(value: bytes) -> Any:
-    """``json.loads(value)``: the same object, or the same exception, parsed by orjson
-    when that gives the same result.
-
-    orjson rejects some input json accepts (NaN and Infinity, numbers that overflow a
-    double, lone surrogate escapes, a byte order mark, UTF-16 or UTF-32, nesting past
-    1,024) and reads integers beyond 64 bits as floats: such input is parsed again by
-    json, which also raises json's own errors for anything malformed.
-    """
-    try:
-        obj = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return json.loads(value)
-    stack = [obj]
-    while stack:  # iterative: no input makes this recurse
-        node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif type(node) is float and abs(node) >= _ORJSON_FLOAT_FROM_INT:
-            return json.loads(value)  # maybe a big integer literal
-    return obj
-
-
-def _json_value(value: str | None) -> bytes:
-    """A JSON string (UTF-8, not ``\\u`` escapes) or ``null``; json's escapes for a string
-    orjson refuses (one holding a lone surrogate)."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        return json.dumps(value).encode()
-
-
-def _article_json(article: RawArticle) -> bytes:
-    # pydantic's (Rust) serializer straight to UTF-8 bytes: the bytes of
-    # model_dump_json(exclude_none=True).encode(), without decoding them to a str and
-    # encoding that again (5x faster on Arabic text)
-    return article.__pydantic_serializer__.to_json(article, exclude_none=True)
-
-
-def _encode_probe_envelope(article: RawArticle, probe: Probe, source_partition: int) -> bytes:
-    # The JSON object is assembled from pieces: pydantic's (Rust) serializer writes the
-    # article, 4x faster than model_dump() followed by json.dumps over Arabic text.
-    return b"".join((
-        b'{"article":', _article_json(article),
-        b',"probe":"', base64.b64encode(probe.to_bytes()),
-        b'","partition":', str(int(source_partition)).encode(),
-        b',"sent_at":', repr(time.time()).encode(), b"}",
-    ))
-
-
-@dataclass
-class ProbeEnvelope:
-    """What the prepare agent sends the sequencer."""
-
-    article: RawArticle
-    probe: Probe
-    partition: int
-    sent_at: float
-
-
-def _decode_probe_envelope(value: bytes) -> ProbeEnvelope:
-    obj = _loads(value)
-    return ProbeEnvelope(RawArticle.model_validate(obj["article"]), Probe.from_bytes(base64.b64decode(obj["probe"])),
-                         int(obj["partition"]), float(obj["sent_at"]))
-
-
-def _encode_unique(article: RawArticle, verdict: Verdict, content_hash: str) -> bytes:
-    # assembled like the probe envelope: the article straight from pydantic's serializer
-    return b"".join((
-        b'{"article":', _article_json(article),
-        b',"story_id":', _json_value(verdict.story_id),
-        b',"content_hash":', _json_value(content_hash), b"}",
-    ))
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbox | None = None) -> KhabarApp:
@@ -237,9 +154,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     metrics.info.info({"version": __version__, "settings_hash": settings.fingerprint(), "app_id": settings.app_id})
     # label children resolved once: a labels() lookup per record is a measurable cost
     records_out = {name: metrics.records_out.labels(topic=name)
-                   for name in (t.enriched, t.events, t.duplicates, t.deadletter, t.unique, t.dedup)}
+                   for name in (t.enriched, t.events, t.duplicates, t.deadletter, t.dedup)}
     end_to_end = {name: metrics.end_to_end.labels(topic=name) for name in (t.enriched, t.duplicates)}
-    for name in (t.raw, t.dedup, t.unique):
+    for name in (t.raw, t.dedup):
         metrics.assigned_partitions.labels(topic=name)
     async def restart_after_outage(down_seconds: float) -> None:
         from streams.worker import restart_in_place
@@ -263,7 +180,6 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
 
     raw_in = raw_topic(t.raw, settings.partitions)
     dedup_topic = raw_topic(t.dedup, 1)
-    unique_topic = raw_topic(t.unique, settings.partitions)
     # Keys and values are bytes; the table only persists what the DedupIndex hands out.
     rocksdb = settings.store.startswith("rocksdb")
     table = app.Table(DEDUP_TABLE, default=None, partitions=1, use_partitioner=True,
@@ -276,7 +192,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     if outbox is None:
         outputs = {name: raw_topic(name, settings.partitions) for name in (t.enriched, t.events, t.duplicates,
                                                                            t.deadletter)}
-        outbox = KafkaOutbox({**outputs, t.dedup: dedup_topic, t.unique: unique_topic}, table)
+        outbox = KafkaOutbox({**outputs, t.dedup: dedup_topic}, table)
 
     async def send(topic_name: str, key: str, value: bytes) -> Delivery:
         delivery = await outbox.send(topic_name, key, value)
@@ -303,21 +219,23 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         return await send(t.deadletter, record.article_id or f"{record.topic}/{record.partition}/{record.offset}",
                           record.model_dump_json().encode())
 
-    def observe_latency(topic_name: str, article: RawArticle) -> None:
+    def observe_latency(topic_name: str, article: RawArticle | ArticleMeta) -> None:
         if article.ingested_at is not None:
             end_to_end[topic_name].observe(max(0.0, time.time() - article.ingested_at.timestamp()))
 
     # Each agent acks an input only once the records made from it are delivered (the
     # streams are noack; see AckAfterDelivery), and drains its queue after every event.
-    prepare_acks, sequence_acks, enrich_acks = (AckAfterDelivery(delivery_failed) for _ in range(3))
+    prepare_acks, sequence_acks = (AckAfterDelivery(delivery_failed) for _ in range(2))
 
     @app.timer(interval=0.05)
     async def drain_acks() -> None:
         # acks of the last events before the input pauses (the agents drain only per event)
-        for acks in (prepare_acks, sequence_acks, enrich_acks):
+        for acks in (prepare_acks, sequence_acks):
             await acks.drain()
 
     # ---------------------------------------------------------------- prepare
+    pipeline = Pipeline(settings, on_stage=metrics.observe_stage)  # observes "language" and "events"
+
     async def prepare_one(event: faust.types.EventT) -> Delivery:
         value = event.value
         ingested = datetime.fromtimestamp(event.message.timestamp, UTC) if event.message.timestamp else None
@@ -332,12 +250,20 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         metrics.observe_stage("parse", t1 - t0)
         try:
             prepared = prepare(article, settings)  # within limits.stage_budget_ms
+            metrics.observe_stage("prepare", time.perf_counter() - t1)
+            # Enrichment runs here, in parallel over the raw partitions, before the verdict:
+            # the sequencer then only joins bytes. Copies are enriched for nothing.
+            ctx = enrich(article, pipeline, prepared.doc)
+            t2 = time.perf_counter()
+            # every record is size-checked here, before the sequencer sends the first:
+            # all of them or a dead letter
+            parts = serialize_checked(ctx, prepared.probe.content_hash, settings.limits)
             envelope = check_output_size(
-                _encode_probe_envelope(article, prepared.probe, event.message.partition),
+                encode_envelope(ctx, prepared.probe, parts, event.message.partition, time.time()),
                 "dedup envelope", settings.limits)
+            metrics.observe_stage("emit", time.perf_counter() - t2)
         except Exception as exc:  # one article's failure must not stop the partition
             return await dead_letter(value, exc, event, article.id)
-        metrics.observe_stage("prepare", time.perf_counter() - t1)
         return await send(t.dedup, article.id, envelope)
 
     @app.agent(raw_in, name="khabar.prepare")
@@ -349,7 +275,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
             await asyncio.sleep(0)  # let the sequencer and timers run between CPU-bound events
 
     # --------------------------------------------------------------- sequence
-    sequencer: Sequencer[tuple[faust.types.EventT, faust.StreamT[bytes]]] = Sequencer(
+    sequencer: Sequencer[tuple[faust.types.EventT, faust.StreamT[bytes], ProbeEnvelope]] = Sequencer(
         settings.dedup, sources=settings.partitions,
         # with rocksdb://, shingle sets live on disk next to the table, not in RAM
         blob_dir=settings.data_dir / "dedup-index" if rocksdb else None)
@@ -369,6 +295,27 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
             bytes_observed_at[0] = now
             state_bytes.set(sequencer.index.nbytes())
 
+    events_by_type = {ty: metrics.events.labels(type=ty.value) for ty in PloverType}
+
+    async def emit_unique(event: faust.types.EventT, env: ProbeEnvelope, story_id: str) -> list[Delivery]:
+        # The records were serialized and size-checked by prepare; only story_id and
+        # processed_at are joined in here. A longer story id can still push the enriched
+        # record over the limit: checked before the first send, all or a dead letter.
+        try:
+            enriched = check_output_size(assemble_enriched(env.enriched, story_id, now_utc()), "enriched",
+                                         settings.limits)
+        except Exception as exc:
+            return [await dead_letter(event.value, exc, event, env.article.id)]
+        deliveries = []
+        for event_id, ty, ev_value in env.event_records():
+            events_by_type[ty].inc()
+            deliveries.append(await send(t.events, event_id, ev_value))
+        deliveries.append(await send(t.enriched, env.article.id, enriched))
+        if env.header.language is not None:
+            metrics.count_language(env.header.language)
+        observe_latency(t.enriched, env.article)
+        return deliveries
+
     async def decide_ready(flush: bool = False) -> None:
         t0 = time.perf_counter()
         decisions = sequencer.ready(flush)
@@ -383,17 +330,16 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 await outbox.remember(d.article.id, d.entry)
             finally:
                 _current_event.reset(remembered)
+            event, stream, env = d.token
             if d.verdict.kind == "unique":
                 metrics.unique.inc()
-                delivery = await send(t.unique, d.article.id,
-                                      _encode_unique(d.article, d.verdict, d.probe.content_hash))
+                deliveries = await emit_unique(event, env, d.verdict.story_id)
             else:
                 metrics.duplicates.labels(kind=d.verdict.kind).inc()
-                delivery = await send(t.duplicates, d.article.id,
-                                      build_duplicate(d.article, d.verdict).model_dump_json().encode())
+                deliveries = [await send(t.duplicates, d.article.id,
+                                         build_duplicate(d.article, d.verdict).model_dump_json().encode())]
                 observe_latency(t.duplicates, d.article)
-            event, stream = d.token
-            sequence_acks.add((delivery,), partial(stream.ack, event))
+            sequence_acks.add(deliveries, partial(stream.ack, event))
         await sequence_acks.drain()
         for article_id in sequencer.take_expired():
             await outbox.forget(article_id)
@@ -405,13 +351,14 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
             try:
-                env = _decode_probe_envelope(event.value)
-            except (ValueError, KeyError, KhabarError) as exc:
+                env = decode_envelope(event.value)
+            except Exception as exc:  # ValueError; anything else is a bug, same treatment
                 sequence_acks.add((await dead_letter(event.value, exc, event),), partial(manual.ack, event))
                 continue
-            article = env.article
-            ingest_ts = article.ingested_at.timestamp() if article.ingested_at else env.sent_at
-            if sequencer.push((event, manual), article, env.probe, ingest_ts, env.partition, env.sent_at):
+            article, header = env.article, env.header
+            ingest_ts = article.ingested_at.timestamp() if article.ingested_at else header.sent_at
+            if sequencer.push((event, manual, env), article, env.probe, ingest_ts, header.partition,
+                              header.sent_at):
                 metrics.dedup_late.inc()
             await decide_ready()
 
@@ -450,47 +397,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assigned(app_: Any, assigned: set[TP], **_: Any) -> None:
-        for name in (t.raw, t.dedup, t.unique):
+        for name in (t.raw, t.dedup):
             metrics.assigned_partitions.labels(topic=name).set(sum(1 for tp in assigned if tp.topic == name))
-
-    # ----------------------------------------------------------------- enrich
-    pipeline = Pipeline(settings, on_stage=metrics.observe_stage)
-
-    events_by_type = {ty: metrics.events.labels(type=ty.value) for ty in PloverType}
-
-    async def enrich_one(event: faust.types.EventT) -> list[Delivery]:
-        article_id: str | None = None  # the dead letter names the article once it is known
-        deliveries: list[Delivery] = []
-        try:
-            obj = json.loads(event.value)
-            article = RawArticle.model_validate(obj["article"])
-            article_id = article.id
-            ctx = enrich(article, pipeline)
-            t0 = time.perf_counter()
-            record = build_enriched(ctx, Verdict("unique", None, 1.0, obj["story_id"]), obj["content_hash"])
-            # every record is checked before the first is sent: all of them or a dead letter
-            event_values = [(ev, check_output_size(ev.model_dump_json().encode(), "event", settings.limits))
-                            for ev in record.events]
-            enriched = check_output_size(record.model_dump_json().encode(), "enriched", settings.limits)
-            for ev, ev_value in event_values:
-                events_by_type[ev.type].inc()
-                deliveries.append(await send(t.events, ev.event_id, ev_value))
-            deliveries.append(await send(t.enriched, article.id, enriched))
-            if record.language is not None:
-                metrics.count_language(record.language.code)
-            metrics.observe_stage("emit", time.perf_counter() - t0)
-            observe_latency(t.enriched, article)
-        except Exception as exc:  # dead-letter the article, keep the partition going
-            deliveries.append(await dead_letter(event.value, exc, event, article_id))
-        return deliveries
-
-    @app.agent(unique_topic, name="khabar.enrich")
-    async def enrich_agent(stream: faust.StreamT[bytes]) -> None:
-        manual = stream.noack()  # type: ignore[attr-defined]
-        async for event in manual.events():
-            enrich_acks.add(await enrich_one(event), partial(manual.ack, event))
-            await enrich_acks.drain()
-            await asyncio.sleep(0)  # let the sequencer and timers run between CPU-bound events
 
     @app.timer(interval=5.0)
     async def report_lag() -> None:
@@ -504,5 +412,4 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, highwater - position))
 
     return KhabarApp(app=app, settings=settings, metrics=metrics, outbox=outbox,
-                     prepare=prepare_agent, sequence=sequence_agent, enrich=enrich_agent,
-                     pipeline=pipeline)
+                     prepare=prepare_agent, sequence=sequence_agent, pipeline=pipeline)

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from khabar.config import DedupSettings
 from khabar.dedup import DedupIndex, Probe, Verdict
 from khabar.ordering import ReorderBuffer
+from khabar.process import ArticleMeta
 from schemas.models import RawArticle
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ class Decision(Generic[T]):
     """One verdict, with the caller's token (the Faust event to ack) and the entry to persist."""
 
     token: T
-    article: RawArticle
+    article: RawArticle | ArticleMeta
     probe: Probe
     verdict: Verdict
     entry: bytes
@@ -45,7 +46,7 @@ class Sequencer(Generic[T]):
         self.settings = settings
         self.blob_dir = blob_dir
         self.index = DedupIndex(settings, blob_dir=blob_dir)
-        self.buffer: ReorderBuffer[tuple[T, RawArticle, Probe]] = ReorderBuffer(
+        self.buffer: ReorderBuffer[tuple[T, RawArticle | ArticleMeta, Probe]] = ReorderBuffer(
             settings.reorder_grace_seconds, max_wait=settings.reorder_max_wait_seconds,
             sources=range(sources))
         #: Newest article timestamp seen. Retention counts from here, not from the wall
@@ -57,7 +58,7 @@ class Sequencer(Generic[T]):
         self._expired_at = float("-inf")
         self._expired: list[str] = []
 
-    def push(self, token: T, article: RawArticle, probe: Probe, ingest_ts: float, source: int = 0,
+    def push(self, token: T, article: RawArticle | ArticleMeta, probe: Probe, ingest_ts: float, source: int = 0,
              sent_at: float | None = None) -> bool:
         """Queue an article from upstream partition ``source``. Returns True when it arrived late."""
         return self.buffer.push(ingest_ts, article.id, (token, article, probe), source, sent_at)

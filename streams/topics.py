@@ -39,7 +39,6 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.deadletter, p),
         # One partition: the dedup sequencer needs one total order and one writer.
         TopicSpec(t.dedup, 1),
-        TopicSpec(t.unique, p),
         # Faust internals, created here so Tansu does not invent 4 partitions for them.
         TopicSpec(f"{settings.app_id}-{DEDUP_TABLE}-changelog", 1, compacted=True),
         TopicSpec(f"{settings.app_id}-__assignor-__leader", 1, compacted=True),

@@ -220,10 +220,10 @@ def test_no_pickle_eval_or_exec_in_the_source() -> None:
 
 def test_faust_topics_and_table_use_the_raw_serializer(tmp_path: Path) -> None:
     kapp = create_app(Settings(broker_url="kafka://127.0.0.1:9", data_dir=tmp_path))
-    channels = [agent.channel for agent in (kapp.prepare, kapp.sequence, kapp.enrich)]
+    channels = [agent.channel for agent in (kapp.prepare, kapp.sequence)]
     assert isinstance(kapp.outbox, KafkaOutbox)
     channels += list(kapp.outbox.topics.values())
-    assert len(channels) == 9
+    assert len(channels) == 7
     for ch in channels:
         assert (ch.key_serializer, ch.value_serializer) == ("raw", "raw"), ch
     table = kapp.outbox.table

@@ -1,4 +1,4 @@
-"""The worker's event loop (``KHABAR_EVENT_LOOP``) and the JSON helpers of the agents' envelopes.
+"""The worker's event loop (``KHABAR_EVENT_LOOP``) and the envelope the sequencer reads.
 
 The loop is checked on the real entry point (``python -m streams.cli worker``): the worker
 logs the class of the loop that is *running* (``asyncio.get_running_loop()`` inside it), and
@@ -9,29 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from khabar.corpus import iter_sources
 from khabar.dedup import Probe, Verdict
-from streams.app import (
-    _decode_probe_envelope,
-    _encode_probe_envelope,
-    _encode_unique,
-    _json_value,
-    _loads,
+from khabar.pipeline import ArticleContext, prepare_doc
+from khabar.process import (
+    ArticleMeta,
+    EnrichedParts,
+    assemble_enriched,
+    build_duplicate,
+    build_enriched,
+    serialize_enriched,
 )
+from schemas.models import Event, Language, PloverType, RawArticle, Span
 from streams.broker import EmbeddedBroker, free_port
+from streams.envelope import decode_envelope, encode_envelope
 from streams.replay import replay_records
 from streams.worker import (
     install_event_loop,
@@ -133,75 +134,10 @@ async def _running() -> str:
     return loop_name(asyncio.get_running_loop())
 
 
-# ------------------------------------------------------------------ JSON helpers
-
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=20,
-)
+# ------------------------------------------------------------------ the sequencer's envelope
 
 
-def _same(a: object, b: object) -> bool:
-    """Equal as parsed JSON, with NaN equal to NaN and the same types (1 is not 1.0)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    return a == b
-
-
-def _outcome(fn: object, value: bytes) -> tuple[str, object]:
-    try:
-        return "ok", fn(value)  # type: ignore[operator]
-    except Exception as exc:
-        return type(exc).__name__, None
-
-
-def _check_like_json(value: bytes) -> None:
-    want, got = _outcome(json.loads, value), _outcome(_loads, value)
-    assert want[0] == got[0], (value, want, got)
-    assert _same(want[1], got[1]), (value, want, got)
-
-
-@settings(max_examples=400, deadline=None)
-@given(_json)
-def test_loads_reads_what_json_writes_like_json(obj: object) -> None:
-    # json.dumps writes NaN, Infinity, lone surrogates as \ud800 and big integers: all of them
-    for text in (json.dumps(obj), json.dumps(obj, ensure_ascii=False)):
-        _check_like_json(text.encode("utf-8", "surrogatepass"))
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.binary(max_size=40) | st.text(alphabet='{}[]":,0123456789.eE+-\\ufdntrulsa ', max_size=30)
-       .map(lambda s: s.encode()))
-def test_loads_fails_like_json_on_junk(value: bytes) -> None:
-    _check_like_json(value)
-
-
-@pytest.mark.parametrize("value", [
-    b'{"a":1,"a":2}', str(2**70).encode(), b"-" + str(2**64).encode(), b"18446744073709551615",
-    b"[9223372036854775808, -9223372036854775809, 1e19, 1.5]", b"1e400", b"NaN", b"-Infinity",
-    b'"\\ud800"', b'"\\ud83d\\ude00"', b"\xef\xbb\xbf{}", '{"a": 1}'.encode("utf-16"), b"[" * 2000 + b"]" * 2000,
-    b"1" * 5000, b"\xff\xfe", b"", b"  ", b'"\x00"', b'"\\u0000"', b"-0", b"-0.0", b"1e-400",
-])
-def test_loads_edge_cases_like_json(value: bytes) -> None:
-    _check_like_json(value)
-
-
-def test_json_value_is_json_for_strings_and_null() -> None:
-    for value in (None, "", "abc", "خبر عاجل", 'quo"te\\\n\t', "\x00\x1f", "😀", "\ud800"):
-        assert json.loads(_json_value(value)) == value
-    assert _json_value("خبر") == '"خبر"'.encode()  # UTF-8, not \u escapes
-
-
-def _article(**fields: object) -> object:
-    from schemas.models import RawArticle
-
+def _article(**fields: object) -> RawArticle:
     base: dict[str, object] = {"id": "a-1", "text": "نص الخبر الأول. " * 50, "title": "عنوان",
                                "source": "sabq", "url": "https://example.com/a?b=1",
                                "published_at": datetime(2015, 3, 1, 12, 30, tzinfo=UTC),
@@ -215,41 +151,71 @@ def _probe(article_id: str) -> Probe:
                  1.5e9, np.array([7], u16), np.array([], u16), np.array([9], u16))
 
 
+def _event(article_id: str, i: int) -> Event:
+    return Event(event_id=f"e{i}", article_id=article_id, type=PloverType.ASSAULT, trigger="قصف",
+                 trigger_span=Span(start=i, end=i + 3), sentence="قصف \"x\" ' \n", sentence_span=Span(start=0, end=9),
+                 confidence=0.5)
+
+
+def _context(article: RawArticle, n_events: int) -> ArticleContext:
+    language = Language(code="ar", confidence=0.9, script="Arab")
+    return ArticleContext(article=article, doc=prepare_doc(article), language=language if n_events else None,
+                          events=[_event(article.id, i) for i in range(n_events)], stages=["language", "events"])
+
+
 @pytest.mark.parametrize("fields", [
-    {}, {"schema_version": 2**70 + 1}, {"title": None, "url": None}, {"id": "id \"quoted\" \\ خبر"},
-    {"text": "control \x00\x01 and emoji 😀 and RTL \u200f"},
+    {}, {"title": None, "url": None, "source": None, "published_at": None}, {"id": "id \"quoted\" \\ خبر"},
+    {"text": "control \x00\x01 and emoji 😀 and RTL \u200f"}, {"published_at": datetime(2015, 3, 1)},
+    {"ingested_at": datetime(2026, 1, 2, tzinfo=timezone(timedelta(hours=3)))},
 ])
-def test_envelopes_hold_the_article_as_before(fields: dict[str, object]) -> None:
+@pytest.mark.parametrize("n_events", [0, 1, 3])
+def test_the_envelope_carries_what_the_sequencer_writes(fields: dict[str, object], n_events: int) -> None:
     article = _article(**fields)
-    expected = json.loads(article.model_dump_json(exclude_none=True))  # type: ignore[attr-defined]
-    probe = _probe(article.id)  # type: ignore[attr-defined]
-    env_bytes = _encode_probe_envelope(article, probe, 3)  # type: ignore[arg-type]
-    obj = json.loads(env_bytes)  # valid JSON for the standard parser
-    assert obj["article"] == expected and obj["partition"] == 3
-    env = _decode_probe_envelope(env_bytes)
-    assert env.article == article and env.partition == 3 and env.probe.to_bytes() == probe.to_bytes()
+    ctx = _context(article, n_events)
+    probe = _probe(article.id)
+    parts = serialize_enriched(ctx, probe.content_hash)
+    env = decode_envelope(encode_envelope(ctx, probe, parts, 3, 1234.5))
+    assert env.article == ArticleMeta.of(article)
+    assert (env.header.partition, env.header.sent_at) == (3, 1234.5)
+    assert env.header.language == (None if ctx.language is None else "ar")
+    assert env.probe.to_bytes() == probe.to_bytes() and env.enriched == parts
+    assert [(k, ty) for k, ty, _ in env.event_records()] == [(e.event_id, e.type) for e in ctx.events]
+    # the duplicate notice of the metadata equals the one of the whole article
+    verdict = Verdict("exact", "orig", 1.0, "orig")
+    assert (build_duplicate(env.article, verdict).model_dump(exclude={"processed_at"})
+            == build_duplicate(article, verdict).model_dump(exclude={"processed_at"}))
+    # and the enriched record it assembles is the model's, byte for byte
+    when = datetime(2026, 5, 6, 7, 8, 9, 10, tzinfo=UTC)
+    want = build_enriched(ctx, Verdict("unique", None, 0.0, "قصة \"1\""), probe.content_hash)
+    want.processed_at = when
+    assert assemble_enriched(env.enriched, "قصة \"1\"", when) == want.model_dump_json().encode()
+    assert [v for _, _, v in env.event_records()] == [e.model_dump_json().encode() for e in ctx.events]
 
-    unique = _encode_unique(article, Verdict("unique", None, 1.0, "قصة-1"), "c" * 32)  # type: ignore[arg-type]
-    assert json.loads(unique) == {"article": expected, "story_id": "قصة-1", "content_hash": "c" * 32}
-    assert "قصة".encode() in unique  # Arabic stays UTF-8
-    assert json.loads(_encode_unique(article, Verdict("unique", None, 1.0, None), "h"))["story_id"] is None  # type: ignore[arg-type]
 
-
-def _decode_with_json(value: bytes) -> object:
-    # the decoder before orjson: a bad envelope must fail with the same exception
-    import base64
-
-    from schemas.models import RawArticle
-
-    obj = json.loads(value)
-    return (RawArticle.model_validate(obj["article"]), Probe.from_bytes(base64.b64decode(obj["probe"])),
-            int(obj["partition"]), float(obj["sent_at"]))
+@pytest.mark.parametrize("cut", [1, 3, 4, 10, -1, -5])
+def test_a_truncated_envelope_is_a_value_error(cut: int) -> None:
+    article = _article()
+    ctx = _context(article, 2)
+    value = encode_envelope(ctx, _probe(article.id), serialize_enriched(ctx, "h"), 0, 1.0)
+    with pytest.raises(ValueError, match=r"envelope|frame|header|event|probe|validation"):
+        decode_envelope(value[:cut])
 
 
 @pytest.mark.parametrize("junk", [
-    b"not json", b"[1, 2]", b'{"article": {}}', b"\xff", b'{"article": 1e400}', b'{"article": NaN}',
-    b'{"article": {"id": "x", "text": "t"}, "probe": "!!"}', b'{"article": {"id": "\\ud800", "text": "t"}}',
-    b'{"article": {"id": "x", "text": "t"}, "probe": "AAAA", "partition": 1, "sent_at": 1}',
+    b"", b"not an envelope", b"\x00\x00\x00\x02{}", b'{"article": {"id": "x", "text": "t"}}', b"\xff" * 64,
 ])
-def test_a_bad_envelope_fails_as_before(junk: bytes) -> None:
-    assert _outcome(_decode_probe_envelope, junk)[0] == _outcome(_decode_with_json, junk)[0] != "ok"
+def test_a_bad_envelope_is_a_value_error(junk: bytes) -> None:
+    with pytest.raises(ValueError):
+        decode_envelope(junk)
+
+
+def test_an_envelope_whose_events_do_not_match_its_header_is_refused() -> None:
+    article = _article()
+    ctx = _context(article, 2)
+    parts = serialize_enriched(ctx, "h")
+    fewer = EnrichedParts(parts.head, parts.middle, parts.events[:1], parts.tail)
+    with pytest.raises(ValueError, match="event records"):
+        decode_envelope(encode_envelope(ctx, _probe(article.id), fewer, 0, 1.0))
+    bad_probe = encode_envelope(ctx, _probe(article.id), parts, 0, 1.0).replace(b"KP\x02", b"XX\x02", 1)
+    with pytest.raises(ValueError):
+        decode_envelope(bad_probe)

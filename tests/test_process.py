@@ -17,7 +17,16 @@ from khabar.errors import (
     SchemaViolationError,
     UndecodableInputError,
 )
-from khabar.process import OfflineEnricher, build_deadletter, parse_raw
+from khabar.process import (
+    ENRICHED_FIELD_ORDER,
+    OfflineEnricher,
+    assemble_enriched,
+    build_deadletter,
+    enrich,
+    parse_raw,
+    prepare,
+    serialize_enriched,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_TEXT = (REPO / "seeds" / "000_02b480f61992c5b6.txt").read_text(encoding="utf-8")
@@ -84,3 +93,27 @@ def test_enrich_command_writes_one_line_per_input_line_in_order(tmp_path: Path) 
     assert records[1]["reason"] == "invalid_json"
     assert (records[2]["duplicate_of"], records[2]["similarity"]) == ("a", 1.0)
     assert records[3]["language"]["code"] == "en" and records[3]["events"] == []
+
+
+def test_enriched_field_order_is_the_models() -> None:
+    # assemble_enriched writes the fields in this order: the schema and it must agree
+    from schemas.models import EnrichedArticle
+
+    assert tuple(EnrichedArticle.model_fields) == ENRICHED_FIELD_ORDER
+
+
+def test_assembled_enriched_record_equals_the_offline_one() -> None:
+    """The agents' split serialization writes what ``OfflineEnricher`` (one model) writes."""
+    from schemas.models import EnrichedArticle
+
+    settings = Settings()
+    offline = OfflineEnricher(settings)
+    seed = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))[0]
+    raw = json.dumps({"id": "s-1", "text": seed.read_text(encoding="utf-8"), "title": "عنوان",
+                      "published_at": "2015-03-01T12:30:00"}, ensure_ascii=False).encode()
+    record = offline.process(raw)
+    assert isinstance(record, EnrichedArticle) and record.events
+    article = parse_raw(raw, record.ingested_at)
+    prepared = prepare(article, settings)
+    parts = serialize_enriched(enrich(article, offline.pipeline, prepared.doc), prepared.probe.content_hash)
+    assert assemble_enriched(parts, record.story_id, record.processed_at) == record.model_dump_json().encode()

@@ -95,7 +95,7 @@ def wait_assigned(stack: Stack, timeout: float) -> None:
         BenchError: Not settled within ``timeout``.
     """
     t, p = stack.settings.topics, stack.settings.partitions
-    need = {t.raw: p, t.dedup: 1, t.unique: p}
+    need = {t.raw: p, t.dedup: 1}
     deadline = time.monotonic() + timeout
     settled = 0
     last: list[dict[str, int]] = []

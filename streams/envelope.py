@@ -1,0 +1,113 @@
+"""What the prepare agent sends the dedup sequencer, and how the sequencer reads it.
+
+The envelope carries everything the sequencer writes, already serialized: the
+sequencer is one partition, so it must not parse article text or build pydantic
+models of it. It is a run of length-prefixed frames (4-byte big-endian length, then
+the bytes)::
+
+    header | probe | enriched head | enriched middle | enriched tail | event 1 | ... | event n
+
+The header is a small JSON object (the article's metadata without its text, the
+source partition, when it was sent, the language code and each event's id and type);
+the probe is :meth:`Probe.to_bytes`; the enriched pieces and the event records are
+the bytes :func:`khabar.process.serialize_enriched` made, written out unchanged. A
+length prefix rather than JSON strings: the pieces are copied, not escaped and parsed.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+from khabar.dedup import Probe
+from khabar.errors import KhabarError
+from khabar.pipeline import ArticleContext
+from khabar.process import ArticleMeta, EnrichedParts
+from schemas.models import PloverType
+
+_FRAME = struct.Struct(">I")
+#: RawArticle fields the header keeps (what a duplicate notice and the ordering read).
+_META_FIELDS: set[str] = set(ArticleMeta.model_fields)
+#: Frames before the event records.
+_FIXED_FRAMES = 5
+
+
+class EnvelopeHeader(BaseModel):
+    """The envelope's JSON frame, validated in one call on the sequencer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    article: ArticleMeta
+    partition: int
+    sent_at: float
+    language: str | None
+    events: list[tuple[str, PloverType]]
+    """``(event_id, type)`` of each event record, in frame order (Kafka keys and counters)."""
+
+
+@dataclass
+class ProbeEnvelope:
+    """An envelope as the sequencer reads it."""
+
+    header: EnvelopeHeader
+    probe: Probe
+    enriched: EnrichedParts
+
+    @property
+    def article(self) -> ArticleMeta:
+        return self.header.article
+
+    def event_records(self) -> list[tuple[str, PloverType, bytes]]:
+        """``(event_id, type, record)`` of each event, in order."""
+        return [(ev_id, ty, value) for (ev_id, ty), value in zip(self.header.events, self.enriched.events, strict=True)]
+
+
+def encode_envelope(ctx: ArticleContext, probe: Probe, parts: EnrichedParts, source_partition: int,
+                    sent_at: float) -> bytes:
+    """The envelope of one prepared and enriched article (``parts`` made from ``ctx``)."""
+    article = ctx.article
+    header: dict[str, Any] = {
+        # pydantic's serializer for the metadata: datetimes exactly as RawArticle writes them
+        "article": orjson.Fragment(article.__pydantic_serializer__.to_json(article, include=_META_FIELDS,
+                                                                            exclude_none=True)),
+        "partition": int(source_partition), "sent_at": sent_at,
+        "language": ctx.language.code if ctx.language is not None else None,
+        "events": [(ev.event_id, ev.type.value) for ev in ctx.events],
+    }
+    frames = (orjson.dumps(header), probe.to_bytes(), parts.head, parts.middle, parts.tail, *parts.events)
+    return b"".join(_FRAME.pack(len(f)) + f for f in frames)
+
+
+def decode_envelope(value: bytes) -> ProbeEnvelope:
+    """Read an envelope :func:`encode_envelope` wrote.
+
+    Raises:
+        ValueError: Truncated bytes, a malformed header or probe, or event records that
+            do not match the header (pydantic's ValidationError is one).
+    """
+    frames: list[bytes] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        if end - pos < _FRAME.size:
+            raise ValueError(f"envelope truncated in a frame length at byte {pos}")
+        (size,) = _FRAME.unpack_from(value, pos)
+        pos += _FRAME.size
+        if size > end - pos:
+            raise ValueError(f"envelope truncated: a frame of {size:,} bytes at byte {pos}, {end - pos:,} left")
+        frames.append(value[pos:pos + size])
+        pos += size
+    if len(frames) < _FIXED_FRAMES:
+        raise ValueError(f"envelope of {len(frames)} frames, expected at least {_FIXED_FRAMES}")
+    header = EnvelopeHeader.model_validate_json(frames[0])
+    events = tuple(frames[_FIXED_FRAMES:])
+    if len(events) != len(header.events):
+        raise ValueError(f"envelope holds {len(events)} event records, its header names {len(header.events)}")
+    try:
+        probe = Probe.from_bytes(frames[1])
+    except (KhabarError, IndexError, TypeError, struct.error) as exc:  # CorruptEntryError, mostly
+        raise ValueError(f"malformed probe: {exc}") from exc
+    return ProbeEnvelope(header, probe, EnrichedParts(frames[2], frames[3], events, frames[4]))
