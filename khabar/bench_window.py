@@ -72,6 +72,12 @@ def _edit_hex(value: str, v: int) -> str:
     return digest[: len(value)]
 
 
+def window_timestamp(i: int, per_day: int) -> float:
+    """Epoch seconds of the ``i``-th article of a window of ``per_day`` articles a day
+    (also where articles that follow a window of ``i`` articles start)."""
+    return _T0 + i * _DAY / per_day
+
+
 def window_probes(base: Sequence[Probe], n: int, per_day: int, num_perm: int) -> Iterator[Probe]:
     """``n`` distinct probes from ``base``, ``per_day`` per simulated day (see the module doc).
 
@@ -83,7 +89,7 @@ def window_probes(base: Sequence[Probe], n: int, per_day: int, num_perm: int) ->
     for i in range(n):
         b = base[i % len(base)]
         v = i // len(base)
-        ts = _T0 + i * _DAY / per_day
+        ts = window_timestamp(i, per_day)
         if v == 0:
             yield dataclasses.replace(b, timestamp=ts)
             continue

@@ -21,8 +21,10 @@ import argparse
 import asyncio
 import json
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from khabar.bench_window import window_probes
+from khabar.bench_window import window_probes, window_timestamp
 from khabar.config import Settings
 from khabar.dedup import DedupIndex, Probe, make_probe
 from streams.bench import BenchError
@@ -90,8 +92,12 @@ def _entries_gauge(url: str) -> float:
 
 
 def measure(settings: Settings, base: Sequence[Probe], live: Sequence[tuple[str | None, bytes]],
-            n: int, per_day: int, tmp: Path, timeout: float = 1800.0) -> dict[str, Any]:
+            n: int, per_day: int, tmp: Path, timeout: float = 1800.0,
+            live_rate: float | None = None) -> dict[str, Any]:
     """Fill the changelog with ``n`` entries, start a worker, sample its RSS; the figures.
+
+    ``live`` is replayed once the window is recovered, at ``live_rate`` articles a second
+    (``None``: all at once).
 
     Raises:
         BenchError: The worker did not report the whole window within ``timeout`` seconds.
@@ -122,10 +128,17 @@ def measure(settings: Settings, base: Sequence[Probe], live: Sequence[tuple[str 
     recovered_mb = worker.rss_mb()
     samples = [recovered_mb]
     try:
-        stack.produce(live)
+        # sampled while the live articles arrive too: paced at a real feed's rate, the
+        # buffers stay nearly empty; a flood (no rate) fills the stream buffers at once
+        producer = threading.Thread(target=stack.produce, args=(live, live_rate), daemon=True)
+        producer.start()
+        while producer.is_alive():
+            producer.join(1.0)
+            samples.append(worker.rss_mb())
         for _ in range(30):
             time.sleep(1.0)
             samples.append(worker.rss_mb())
+        entries_after = _entries_gauge(worker.metrics_url)
     finally:
         stack.stop()
     return {
@@ -133,6 +146,7 @@ def measure(settings: Settings, base: Sequence[Probe], live: Sequence[tuple[str 
         "changelog_fill_seconds": fill_seconds, "recover_seconds": recover_seconds,
         "rss_ready_mb": ready_mb, "rss_recovered_mb": recovered_mb, "rss_peak_recovery_mb": max(peak, recovered_mb),
         "rss_with_traffic_mb": max(samples), "rss_final_mb": samples[-1], "live_articles": len(live),
+        "live_rate": live_rate, "entries_after_traffic": entries_after,
     }
 
 
@@ -144,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--store", default="rocksdb://", choices=["rocksdb://", "memory://"])
     ap.add_argument("--limit", type=int, default=3000, help="corpus articles the window is built from")
     ap.add_argument("--live", type=int, default=2000, help="articles replayed once the window is loaded")
+    ap.add_argument("--live-rate", type=float, default=None,
+                    help="articles/s of the live replay (default: all at once; 100,000 a day is 1.2/s)")
     ap.add_argument("--corpus", type=Path, default=None)
     ap.add_argument("--seeds", type=Path, default=Path(__file__).resolve().parents[2] / "seeds")
     args = ap.parse_args(argv)
@@ -152,8 +168,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     articles, source = load_articles(args.corpus, args.limit + args.live, args.seeds)
     defaults = Settings()
     base = [make_probe(a, prepare_doc(a), defaults.dedup) for a in articles[: args.limit]]
-    # the live articles are new stories: their ids do not clash with the window's
-    live = list(replay_records(articles[args.limit:] or articles[: args.live], loops=1))
+    # The live articles are new stories (their ids do not clash with the window's) that
+    # follow the window in time, as a feed's next articles do: with their own dates
+    # (SaudiNewsNet's 2015) the stream time would jump past the whole window and expire it.
+    after = [a.model_copy(update={"published_at": datetime.fromtimestamp(
+                 window_timestamp(args.window_articles + i, args.per_day), UTC)})
+             for i, a in enumerate(articles[args.limit:] or articles[: args.live])]
+    live = list(replay_records(after, loops=1))
     broker: EmbeddedBroker | None = None
     url = defaults.broker_url
     with tempfile.TemporaryDirectory(prefix="khabar-window-worker-") as tmpdir:
@@ -164,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             settings = unique_settings(url, tmp, partitions=defaults.partitions, store=args.store,
                                        recovery_consistency_check=False)
-            out = measure(settings, base, live, args.window_articles, args.per_day, tmp)
+            out = measure(settings, base, live, args.window_articles, args.per_day, tmp,
+                          live_rate=args.live_rate)
         finally:
             if broker is not None:
                 broker.stop()
