@@ -313,7 +313,7 @@ class EventExtractor:
                 has_unit = True
             elif kind == "calendar":
                 calendar.append(m)
-        kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set())
+        kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set(), places)
         if not kept:
             # a third of trigger sentences end here (زيارة with no actor, تقدم with no troops):
             # skip the clause analysis, the costliest part of a sentence
@@ -468,6 +468,7 @@ _APPROVE = frozenset({"وافق", "موافقة"})
 def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
                    cues: dict[str, list[Mention]], norms: Sequence[str] = (),
                    seen: set[PloverType] | frozenset[PloverType] = frozenset(),
+                   places: Sequence[Mention] = (),
                    ) -> list[Mention]:
     """The trigger mentions of a sentence that may be events, in order, before any clause
     analysis: the longest of overlapping triggers, one reading per span, with the context
@@ -481,6 +482,8 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
         seen: Types of the events found earlier in the article: a definite noun that needs
             an actor (الزيارة، الاجتماع) and names none repeats the earlier mention
             (GUIDELINES: repeat mentions are annotated at their own trigger).
+        places: Its place mentions (for ``needs`` PLACE: a place or city right next to the
+            trigger, معركة عدن، سقطت المدينة، عدن سقطت).
     """
     sport = "SPORT" in cues and "MIL" not in cues
     # a sports report (an unambiguous sports word, no military one) codes no political event but
@@ -503,6 +506,12 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             # a participant named close by: زيارة الرئيس / زيارة السوق
             if not _near(actor_ms, m.start, m.end, 6) and not (
                     entry.type in seen and _definite(norms, m)):
+                continue
+        elif entry.needs == "PLACE":
+            # after the word (معركة عدن، سقوط المدينة); before it only for a verb (عدن سقطت):
+            # a city before a noun ends the phrase before it (في اليمن، سقوط قتلى)
+            if not any(p.start == m.end or (entry.verbal and p.end == m.start)
+                       for p in (*places, *actor_ms, *cues.get("CITY", ()))):
                 continue
         elif entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
             continue
@@ -610,9 +619,19 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
                 and not _crosses(breaks, min(m.start, c.start), max(m.start, c.start))
                 for m in cues.get("COND", ())):
             continue
-        if etype is not PloverType.REQUEST and any(
+        if (etype is PloverType.CONSULT and not c.entry.verbal and c.clitic.startswith("و")
+                and any(k is not c and k.entry.type is PloverType.CONSULT
+                        and 0 < c.start - k.end <= 5 and not _crosses(breaks, k.end - 1, c.start)
+                        for k in cands)):
+            continue  # زيارة ولي العهد ومحادثاته مع المسؤولين: one visit, one trigger
+        if etype in _POSSIBLE_TYPES and any(
+                0 <= c.start - m.end <= 4 and not _crosses(breaks, m.start, c.start)
+                for m in cues.get("POSSIBLE", ())):
+            continue  # إمكانية أن يشن الإرهابيون هجمات: a possibility, not an attack
+        if etype is not PloverType.REQUEST and not c.clitic.startswith("ف") and any(
                 0 <= c.start - r.end <= 5 and not _crosses(breaks, r.end - 1, c.start)
                 for r in requests):
+            # what is demanded is no event; a verb with ف is what followed (طلب منهم ... فوافقوا)
             continue
         if (etype is not PloverType.PROTEST and "ل" in c.clitic
                 and any(0 <= c.start - p.end <= 8 for p in protests)):
@@ -630,6 +649,11 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     return out
 
 
+#: Honorifics (normalized) between من and a caller's name (من جلالة الملك، من فخامة الرئيس).
+_HONORIFICS = frozenset({"جلاله", "فخامه", "سمو", "دوله", "معالي"})
+#: Material types a possibility word before them (إمكانية، احتمال) makes hypothetical.
+_POSSIBLE_TYPES = frozenset({PloverType.ASSAULT, PloverType.COERCE, PloverType.MOBILIZE,
+                             PloverType.SANCTION})
 #: Visit nouns that repeat the meeting a CONSULT verb of their sentence reports.
 _VISIT_NOUNS = frozenset({"زيارة"})
 #: Bare light verbs of attack (شن) whose object may be a non-violent campaign.
@@ -1059,7 +1083,8 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         return by, hit or next((a for a in after if a is not by), None), 1.0
     if received and etype is PloverType.CONSULT:
         # تلقى X اتصالا من Y: Y called X
-        caller = next((a for a in after if a.prev == "من"), None)
+        # the caller may carry an honorific after من (اتصالا من جلالة الملك حمد)
+        caller = next((a for a in after if a.prev == "من" or a.prev in _HONORIFICS), None)
         if caller is not None:
             receiver = before[-1] if before else None
             return caller, receiver, 1.0
