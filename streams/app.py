@@ -150,6 +150,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                                     if settings.recovery_consistency_check is None
                                     else settings.recovery_consistency_check),
     )
+    setattr(app, faust_fixes.FETCH_WAIT_ATTR, settings.fetch_max_wait_ms)
     setup_prometheus_sensors(app, registry=metrics.registry, name_prefix="faust")
     metrics.info.info({"version": __version__, "settings_hash": settings.fingerprint(), "app_id": settings.app_id})
     # label children resolved once: a labels() lookup per record is a measurable cost

@@ -82,3 +82,15 @@ def test_bench_reports_every_figure(broker: EmbeddedBroker, tmp_path: Path) -> N
     assert window["entries"] == 2000 and window["unique"] > 1600
     assert window["bytes_per_article"] > 100
     assert window["rss_mb"] > 100
+
+
+def test_served_rate_counts_from_the_first_input_and_ignores_bursts() -> None:
+    from streams.bench.timing import served_rate, steady_rate
+
+    # 100 records: 96 written in one burst at 6.400 s, once the sequencer's watermark
+    # moved, and the last 4 held back until 19.400 s (a finite run's tail); input at 0
+    stamps = [6_400] * 96 + [19_400] * 4
+    assert steady_rate(stamps) > 10_000  # the burst fools the trimmed rate
+    assert served_rate(stamps, 0) == 96 / 6.4
+    assert served_rate([1_000 + 10 * i for i in range(101)], 0) == 96 / 1.95
+    assert served_rate([], 0) == 0.0

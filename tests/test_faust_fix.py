@@ -201,3 +201,25 @@ def test_aiokafka_still_skips_uncommitted_partitions() -> None:
     # if aiokafka starts seeking these itself, fix 3 can go
     source = inspect.getsource(AIOKafkaConsumer.seek_to_committed)
     assert "if offset and offset > 0:" in source
+
+
+def test_faust_still_hard_codes_the_fetch_wait() -> None:
+    """When Faust grows a setting for it, khabar's override can go."""
+    import faust.transport.drivers.aiokafka as driver
+    assert "fetch_max_wait_ms=1500" in inspect.getsource(driver)
+
+
+@pytest.mark.e2e
+async def test_the_worker_consumer_fetches_with_khabars_wait(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    from streams.app import create_app
+
+    settings = unique_settings(broker.url, tmp_path, partitions=1).model_copy(update={"fetch_max_wait_ms": 37})
+    kapp = create_app(settings)
+    thread = kapp.app.consumer._thread  # type: ignore[attr-defined]
+    consumer = thread._create_worker_consumer(kapp.app.transport)
+    assert consumer._fetch_max_wait_ms == 37
+    await consumer.start()  # builds the fetcher from the consumer's settings
+    try:
+        assert consumer._fetcher._fetch_max_wait_ms == 37
+    finally:
+        await consumer.stop()

@@ -95,6 +95,23 @@ def steady_rate(timestamps_ms: Sequence[int], trim: float = 0.05) -> float:
     return (hi - lo) / max(span, 0.001)
 
 
+def served_rate(timestamps_ms: Sequence[int], start_ms: int, share: float = 0.95) -> float:
+    """Records per second from ``start_ms`` until ``share`` of them are out.
+
+    Counts from the first input, so filling the pipeline counts against the rate, and
+    stops before the last ``1 - share``: what a finite run's end holds back (the dedup
+    sequencer keeps the last articles for its idle grace period, 10 s by default), not
+    what the stream sustains. Unlike :func:`steady_rate` it is not fooled by records
+    released in bursts (the sequencer writes its outputs as its watermark jumps).
+    0.0 without records.
+    """
+    ts = sorted(timestamps_ms)
+    if not ts:
+        return 0.0
+    k = math.ceil(share * (len(ts) - 1))
+    return (k + 1) / max((ts[k] - start_ms) / 1000, 0.001)
+
+
 def span_rate(n: int, start_ms: int, end_ms: int) -> float:
     """``n`` records over the whole span from ``start_ms`` to ``end_ms``."""
     return n / max((end_ms - start_ms) / 1000, 0.001)
