@@ -61,6 +61,20 @@ async def test_prepare_agent_forwards_probe_and_dead_letters_bad_input(kapp: Kha
     assert kapp.metrics.deadletters.labels(reason="invalid_json")._value.get() == 1
 
 
+async def _sequence(kapp: KhabarApp, envelopes: list[bytes], decided: int) -> None:
+    """Feed the prepare agent's envelopes to the sequencer until ``decided`` are written."""
+    outbox = kapp.outbox
+    assert isinstance(outbox, MemoryOutbox)
+    t = kapp.settings.topics
+    async with kapp.sequence.test_context() as agent:
+        for value in envelopes:
+            await agent.put(value)
+        for _ in range(50):  # the reorder window releases on the flush timer too
+            if len(outbox.to(t.enriched)) + len(outbox.to(t.duplicates)) == decided:
+                break
+            await asyncio.sleep(0.02)
+
+
 async def test_sequence_agent_flags_the_copy_and_persists_entries(kapp: KhabarApp) -> None:
     outbox = kapp.outbox
     assert isinstance(outbox, MemoryOutbox)
@@ -70,14 +84,7 @@ async def test_sequence_agent_flags_the_copy_and_persists_entries(kapp: KhabarAp
     async with kapp.prepare.test_context() as agent:
         await agent.put(_article("orig", text))
         await agent.put(_article("copy", text))
-    envelopes = [v for _, v in outbox.to(t.dedup)]
-    async with kapp.sequence.test_context() as agent:
-        for value in envelopes:
-            await agent.put(value)
-        for _ in range(50):  # the reorder window releases on the flush timer too
-            if len(outbox.to(t.enriched)) + len(outbox.to(t.duplicates)) == 2:
-                break
-            await asyncio.sleep(0.02)
+    await _sequence(kapp, [v for _, v in outbox.to(t.dedup)], decided=2)
     assert [k for k, _ in outbox.to(t.enriched)] == ["orig"]
     record = EnrichedArticle.model_validate_json(outbox.to(t.enriched)[0][1])
     assert (record.story_id, record.text, record.stages) == ("orig", text, [])
@@ -102,14 +109,7 @@ async def test_prepare_enriches_and_the_sequencer_emits_article_and_events(full_
     assert outbox.to(t.enriched) == [] and outbox.to(t.events) == []  # written only once decided
     (_, dead), = outbox.to(t.deadletter)
     assert DeadLetter.model_validate_json(dead).reason == "schema_violation"
-    envelopes = [v for _, v in outbox.to(t.dedup)]
-    async with kapp.sequence.test_context() as agent:
-        for value in envelopes:
-            await agent.put(value)
-        for _ in range(50):  # the reorder window releases on the flush timer too
-            if len(outbox.to(t.enriched)) + len(outbox.to(t.duplicates)) == 2:
-                break
-            await asyncio.sleep(0.02)
+    await _sequence(kapp, [v for _, v in outbox.to(t.dedup)], decided=2)
     (key, value), = outbox.to(t.enriched)
     record = EnrichedArticle.model_validate_json(value)
     assert key == article.id and record.story_id == article.id
