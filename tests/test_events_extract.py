@@ -8,15 +8,14 @@ import pytest
 
 from khabar.config import EventSettings
 from khabar.events.extract import EventExtractor, get_extractor
-from khabar.pipeline import prepare_doc
-from schemas.models import Event, PloverType, RawArticle, event_id
+from schemas.models import Event, PloverType, event_id
+from tests.support.events import extract_text
 
 PUB = datetime(2025, 11, 30, 10, 0)  # a Sunday
 
 
 def run(text: str, published: datetime | None = PUB, **settings: object) -> list[Event]:
-    article = RawArticle(id="t-1", text=text, published_at=published)
-    return get_extractor(EventSettings(**settings)).extract(prepare_doc(article), article)  # type: ignore[arg-type]
+    return extract_text(text, published, **settings)
 
 
 def one(text: str, type_: PloverType, **kw: object) -> Event:

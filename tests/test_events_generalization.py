@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from khabar.config import EventSettings
-from khabar.events.extract import get_extractor
-from khabar.pipeline import prepare_doc
-from schemas.models import Event, PloverType, RawArticle
+from schemas.models import Event, PloverType
+from tests.support.events import extract_text
 
 
 def run(text: str) -> list[Event]:
-    article = RawArticle(id="g-1", text=text)
-    return get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    return extract_text(text, article_id="g-1")
 
 
 def types(text: str) -> set[PloverType]:

@@ -6,17 +6,14 @@ from datetime import datetime
 
 import pytest
 
-from khabar.config import EventSettings
-from khabar.events.extract import get_extractor
-from khabar.pipeline import prepare_doc
-from schemas.models import Event, PloverType, RawArticle
+from schemas.models import Event, PloverType
+from tests.support.events import extract_text
 
 PUB = datetime(2015, 8, 1, 10, 0)
 
 
 def run(text: str) -> list[Event]:
-    article = RawArticle(id="r2", text=text, published_at=PUB)
-    return get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    return extract_text(text, PUB, article_id="r2")
 
 
 def types(text: str) -> list[tuple[str, str]]:
