@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from khabar.bench import STAGES, replicate_with_edits
 from khabar.corpus import iter_sources
 from streams.broker import EmbeddedBroker
@@ -68,11 +70,13 @@ def test_bench_reports_every_figure(broker: EmbeddedBroker, tmp_path: Path) -> N
     assert lat["n"] > LIMIT * 0.8  # most replicas are unique, so enriched (the latency is of enriched records)
     assert 0.5 * RATE < r["latency_achieved_per_s"] <= 1.1 * RATE
 
-    assert set(r["stage_ms_median"]) == set(STAGES) == set(r["stage_ms_p99"])
+    assert set(r["stage_ms_median"]) == set(STAGES) == set(r["stage_ms_p99"]) == set(r["stage_ms_mean"])
     assert all(ms > 0 for ms in r["stage_ms_median"].values())
     # the per-article sum of every stage is at least any one stage, article by article
     assert r["cpu_ms_per_article_median"] >= max(r["stage_ms_median"].values())
     assert r["cpu_ms_per_article_p99"] >= r["cpu_ms_per_article_median"]
+    # the mean of a sum is the sum of the means
+    assert r["cpu_ms_per_article_mean"] == pytest.approx(sum(r["stage_ms_mean"].values()))
     assert all(r["stage_ms_p99"][s] >= r["stage_ms_median"][s] for s in STAGES)
 
     # a worker holds the language and events models: well over 100 MB, and not runaway

@@ -14,7 +14,6 @@ from khabar.corpus import DEFAULT_CORPUS, read_saudinewsnet_zip
 from khabar.dedup import DedupIndex, Probe, make_probe
 from khabar.dedup.index import template_variants
 from khabar.dedup.minhash import Spans, band_keys, jaccard, shingle_set, signature
-from khabar.dedup.probe import content_norms
 from khabar.dedup.slots import Sketch, sketch
 from khabar.pipeline import prepare_doc
 from khabar.text.normalize import make_doc, normalize_text
@@ -47,7 +46,7 @@ def test_shingles_are_the_distinct_word_5grams() -> None:
     # No two distinct 5-grams of a day of news share a 32-bit hash, and identical
     # 5-grams hash identically wherever they sit.
     for a in day_one()[:300]:
-        norms = content_norms(prepare_doc(a))
+        norms = prepare_doc(a).content_norms
         if len(norms) < 5:
             continue
         grams = {tuple(norms[i : i + 5]) for i in range(len(norms) - 4)}
@@ -64,12 +63,12 @@ def test_content_norms_match_doc_content_tokens() -> None:
     for a in day_one():
         doc = prepare_doc(a)
         fresh = prepare_doc(a)
-        assert content_norms(fresh) == [t.norm for t in doc.content_tokens]
+        assert fresh.content_norms == [t.norm for t in doc.content_tokens]
         checked += bool(doc.excluded)
     assert checked > 50  # boilerplate spans are common on this day
     # overlapping and empty spans, a span starting mid-word
     doc = make_doc("one two three four five six", excluded=[(4, 13), (8, 9), (20, 20), (5, 6)])
-    assert content_norms(doc) == ["one", "four", "five", "six"]
+    assert doc.content_norms == ["one", "four", "five", "six"]
 
 
 def test_band_keys_are_60_bit_and_band_specific() -> None:

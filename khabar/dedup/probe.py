@@ -7,7 +7,6 @@ parallel) and travel on an internal topic to the single sequencer that owns the
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -112,26 +111,6 @@ class Probe:
                    numbers)
 
 
-def content_norms(doc: Doc) -> list[str]:
-    """``[t.norm for t in doc.content_tokens]``, without a Python test per token.
-
-    ``Doc.content_tokens`` checks every token against every boilerplate span; here
-    each span cuts a range of token indexes found by binary search (tokens are in
-    text order), with the same rule: a token is excluded when a span holds its start.
-    """
-    cached = doc.__dict__.get("content_tokens")  # functools.cached_property's slot
-    if cached is not None or not doc.excluded:
-        return [t.norm for t in (cached if cached is not None else doc.tokens)]
-    tokens = doc.tokens
-    starts = [t.start for t in tokens]
-    keep = bytearray(b"\x01") * len(tokens)
-    for s, e in doc.excluded:
-        lo, hi = bisect_left(starts, s), bisect_left(starts, e)
-        if hi > lo:
-            keep[lo:hi] = bytes(hi - lo)
-    return [t.norm for t, k in zip(tokens, keep, strict=True) if k]
-
-
 def make_probe(article: RawArticle, doc: Doc, settings: DedupSettings) -> Probe:
     """Fingerprint an article after the shared normalization pass.
 
@@ -144,8 +123,9 @@ def make_probe(article: RawArticle, doc: Doc, settings: DedupSettings) -> Probe:
         The probe; texts under ``settings.min_tokens`` content tokens get empty
         shingle sets (they are only ever matched exactly).
     """
-    norms = content_norms(doc)
-    folded = " ".join(norms)  # == doc.folded, without a second pass over the tokens
+    # the shared pass's cached forms: the events stage reads ``doc.folded`` too
+    norms = doc.content_norms
+    folded = doc.folded
     words = names = numbers = np.empty(0, dtype=np.uint16)
     if len(norms) >= settings.min_tokens:
         spans = Spans(folded)

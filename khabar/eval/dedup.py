@@ -225,9 +225,7 @@ def main(corpus: Path | None = None, threshold: float | None = None,
 
 def _differing_words(a: RawArticle, b: RawArticle) -> tuple[list[str], list[str]]:
     """Distinct content words only in ``a`` and only in ``b`` (for reading guard decisions)."""
-    from khabar.dedup.probe import content_norms
-
-    wa, wb = set(content_norms(prepare_doc(a))), set(content_norms(prepare_doc(b)))
+    wa, wb = set(prepare_doc(a).content_norms), set(prepare_doc(b).content_norms)
     return sorted(wa - wb), sorted(wb - wa)
 
 

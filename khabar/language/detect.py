@@ -21,9 +21,11 @@ How a text is decided (figures and the reasons for each choice: ``README.md`` he
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from khabar.config import LanguageSettings
 from khabar.errors import KhabarError
@@ -56,6 +58,8 @@ _UR_LETTER_WEIGHT = 1.0
 _AR_TEH_MARBUTA = 0.5
 _AR_DEFINITE = 0.3
 _SPECIAL_LETTERS = FA_UR_LETTERS | UR_LETTERS | OTHER_ARABIC_SCRIPT
+_TEXT = attrgetter("text")
+_SPECIAL_RE = re.compile(f"[{''.join(sorted(_SPECIAL_LETTERS))}]")
 #: A segment needs this many tokens and letters to stand apart from its paragraph.
 _MIN_RUN_TOKENS = 3
 _MIN_RUN_LETTERS = 12
@@ -312,16 +316,16 @@ class LanguageDetector:
             para_start = para_end
         del para_start
         for seg in out:
-            seg.letters = sum(len(t.text) for t in seg.tokens if not t.text.isdigit())
+            texts = list(map(_TEXT, seg.tokens))
+            seg.letters = sum(map(len, texts)) - sum(map(len, filter(str.isdigit, texts)))
             seg.junk = looks_like_code(text[seg.start:seg.end], seg.letters)
         return [seg for seg in out if seg.letters > 0 or seg.junk]
 
     @staticmethod
     def _runs(text: str, para: list[Token]) -> list[_Segment]:
-        scripts = {id(tk): word_script(tk.text) for tk in para}
+        scripts = list(map(word_script, map(_TEXT, para)))
         runs: list[_Segment] = []
-        for tk in para:
-            script = scripts[id(tk)]
+        for tk, script in zip(para, scripts, strict=True):
             if runs and (script == "Zyyy" or script == runs[-1].script):
                 runs[-1].tokens.append(tk)
                 runs[-1].end = tk.end
@@ -331,15 +335,20 @@ class LanguageDetector:
             return runs
         # Short runs (a Latin brand name inside Arabic prose) join the run before them.
         merged: list[_Segment] = []
+        absorbed: set[int] = set()  # ids of runs that took in tokens of another script
         for run in runs:
             small = (len(run.tokens) < _MIN_RUN_TOKENS
-                     or sum(len(t.text) for t in run.tokens) < _MIN_RUN_LETTERS)
+                     or sum(map(len, map(_TEXT, run.tokens))) < _MIN_RUN_LETTERS)
             if merged and (small or run.script == "Zyyy"):
                 merged[-1].tokens.extend(run.tokens)
                 merged[-1].end = run.end
+                if run.script != "Zyyy":
+                    absorbed.add(id(merged[-1]))
             elif merged and merged[-1].script == "Zyyy":
                 run.tokens[:0] = merged[-1].tokens
                 run.start = merged[-1].start
+                if id(merged[-1]) in absorbed:
+                    absorbed.add(id(run))
                 merged[-1] = run
             else:
                 merged.append(run)
@@ -347,12 +356,19 @@ class LanguageDetector:
             # a short leading run ("Next Previous") joins the run after it
             merged[1].tokens[:0] = merged[0].tokens
             merged[1].start = merged[0].start
+            if merged[0].script != "Zyyy" or id(merged[0]) in absorbed:
+                absorbed.add(id(merged[1]))
             merged.pop(0)
+        if not absorbed:
+            return merged  # each run holds one script (and script-neutral tokens): settled
         # A merged run takes the script most of its letters are written in.
+        script_of = dict(zip(map(id, para), scripts, strict=True))
         for run in merged:
+            if id(run) not in absorbed:
+                continue
             counts: dict[str, int] = {}
             for t in run.tokens:
-                sc = scripts[id(t)]
+                sc = script_of[id(t)]
                 counts[sc] = counts.get(sc, 0) + len(t.text)
             counts.pop("Zyyy", None)
             if counts:
@@ -364,14 +380,17 @@ class LanguageDetector:
         sample = lid_text(doc.text[seg.start:min(seg.end, seg.start + 2 * s.sample_chars)])
         sample = sample[: s.sample_chars]
         if seg.script == "Arab":
-            ev = arabic_script_evidence(seg.tokens[: s.max_tokens], get_lexicon())
-            plain = ev["fa"] + ev["ur"] + ev["other"] == 0.0 or not any(
-                not _SPECIAL_LETTERS.isdisjoint(t.text) for t in seg.tokens[: s.max_tokens]
-            )
+            tokens = seg.tokens[: s.max_tokens]
+            # one search in C over the segment's text instead of a letter-set test per token
+            # (most Arabic segments of a mixed article hold no Persian/Urdu/other letter)
+            end = tokens[-1].end if tokens else seg.start
+            special = _SPECIAL_RE.search(doc.text, seg.start, end) is not None
+            ev = arabic_script_evidence(tokens, get_lexicon(), letter_checks=special)
             if _clearly_arabic(ev):
                 methods.add("script+words")
                 return {"ar": 1.0 - math.exp(-1.0 - ev["ar"]) / 2}
             methods.add("fasttext+script+words")
+            plain = ev["fa"] + ev["ur"] + ev["other"] == 0.0 or not special
             return self._arabic_script_probs(sample, ev, plain=plain)
         if seg.script in SCRIPT_LANGUAGE:
             methods.add("script")

@@ -129,9 +129,11 @@ def run_all(opts: BenchOptions, console: Console | None = None) -> dict[str, Any
             console.print(line)
         by = stages.by_stage()
         report["stage_ms_median"] = {s: by[s].median_ms for s in STAGES}
+        report["stage_ms_mean"] = {s: by[s].mean_ms for s in STAGES}
         report["stage_ms_p99"] = {s: by[s].p99_ms for s in STAGES}
         assert stages.total is not None
         report["cpu_ms_per_article_median"] = stages.total.median_ms
+        report["cpu_ms_per_article_mean"] = stages.total.mean_ms
         report["cpu_ms_per_article_p99"] = stages.total.p99_ms
         report["dedup_bytes_per_article"] = stages.dedup_bytes / max(1, stages.dedup_entries)
         report["language_detector"] = stages.extra
