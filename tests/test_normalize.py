@@ -14,6 +14,7 @@ from khabar.text.normalize import (
     make_doc,
     normalize_text,
     normalize_word,
+    normalize_word_reference,
 )
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
@@ -46,6 +47,19 @@ def test_normalize_word_folds_the_usual_variants() -> None:
     assert normalize_word("ﺍﻟﺴﻼﻡ") == "السلام"  # presentation forms
     assert normalize_word("كـــبير") == "كبير"  # tatweel
     assert normalize_word("NATO") == "nato"
+
+
+def test_one_table_normalizes_like_camel_tools_steps() -> None:
+    # every character alone (the table is built per character), then words where a
+    # character's neighbours matter: Greek final sigma, ligatures, tatweel runs
+    cache = _WordCache()  # fresh: each word goes through the one-table path
+    for cp in range(0x110000):
+        if not 0xD800 <= cp <= 0xDFFF:
+            assert cache[chr(cp)] == normalize_word_reference(chr(cp)), hex(cp)
+    words = ["ΟΔΥΣΣΕΥΣ", "ΑΣ", "أَحْمَدُ", "ﻻﺗﺰﺍﻝ", "مدرسةٌ", "١٢٣٫٥", "ـــعلى", "İstanbul", "STRASSE", "ﷺ"]
+    words += [w for p in SEEDS for w in TOKEN_RE.findall(p.read_text(encoding="utf-8"))]
+    for word in words:
+        assert _WordCache()[word] == normalize_word_reference(word), word
 
 
 def test_folded_text_ignores_punctuation_spacing_and_boilerplate_spans() -> None:
