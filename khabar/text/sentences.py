@@ -24,7 +24,10 @@ _CLOSERS = "»\"”’')]"
 # repeats never give back: a run of 20,000 dots before a letter took 45 s without them.
 _BOUNDARY = re.compile(rf"([.!?؟](?<![.!?؟][.!?؟])[.!?؟]*+)[{re.escape(_CLOSERS)}]*+(?=\s|\Z)")
 # One-letter abbreviations: د. (doctor), م. (engineer / AD), ص. (page), plus Latin initials.
-_ABBREV = re.compile(r"(?:^|\s)[\u0621-\u064aA-Za-z]$")
+# The letter stands alone: at the line start or after a space, an opening bracket or quote, or
+# another abbreviation's dot ((د. علي)، أ.د.، د. ب. أ); after a hyphen or slash it is the end
+# of a code (Type-C., 101/ب.), and after a letter or diacritic the end of a word (مخطئًا.).
+_ABBREV = re.compile(r"(?<![^\s(\[«\"“”'‘’.])[\u0621-\u064aA-Za-z]$")
 # After a closed quotation, a word with the conjunction و/ف continues the reporting sentence.
 # (The look-behind keeps a search linear on long blank runs; a match at a boundary
 # always follows a mark or a closer.)
