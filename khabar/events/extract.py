@@ -21,6 +21,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from khabar.budget import check_budget
@@ -46,6 +47,9 @@ from schemas.models import (
     event_id,
 )
 
+#: Type names by type: an enum member's ``.value`` is a descriptor call, this a dict look-up
+#: (it is read for every blocking cue and every event).
+_NAME: dict[PloverType, str] = {t: t.value for t in PloverType}
 #: Prepositions (normalized) after which an actor is an oblique object, not the subject.
 _OBLIQUE = frozenset({"علي", "ضد", "مع", "الي", "بين", "في", "من", "عن", "نحو", "تجاه", "لدي",
                       "عبر", "داخل"})
@@ -169,7 +173,7 @@ class EventExtractor:
                     found = self._sentence_events(doc, article, sent, part, home, seen)
                     events.extend(found)
                     seen.update(e.type for e in found)
-        events.sort(key=lambda e: (e.trigger_span.start, e.trigger_span.end, e.type.value))
+        events.sort(key=lambda e: (e.trigger_span.start, e.trigger_span.end, _NAME[e.type]))
         _fill_actors(events)
         return events[: self.settings.max_events_per_article]
 
@@ -300,9 +304,16 @@ class EventExtractor:
         calendar: list[Mention] = []  # dates: most sentences name none, then none is looked for
         has_unit = False
         for m in ms:
-            kind = m.hit.kind
+            hit = m.hit
+            kind = hit.kind
             if kind == "cue":
-                cues.setdefault(m.hit.entry[2], []).append(m)
+                # get-then-append: setdefault would build a throw-away list for every cue
+                name = hit.entry[2]
+                same = cues.get(name)
+                if same is None:
+                    cues[name] = [m]
+                else:
+                    same.append(m)
             elif kind == "trigger":
                 trig.append(m)
             elif kind == "actor":
@@ -313,13 +324,17 @@ class EventExtractor:
                 has_unit = True
             elif kind == "calendar":
                 calendar.append(m)
-        kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set(), places)
+        if "SPORT" in cues or "COND" in cues:
+            _disambiguate(cues, doc.norms)
+        kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set(), places, doc)
         if not kept:
             # a third of trigger sentences end here (زيارة with no actor, تقدم with no troops):
             # skip the clause analysis, the costliest part of a sentence
             return []
         breaks = _clause_breaks(doc.text, doc.starts, sent, cues)
-        candidates = self._candidates(kept, cues, breaks)
+        if calendar and len(breaks) >= 2:
+            breaks = _bridge_time_asides(breaks, calendar)
+        candidates = self._candidates(kept, cues, breaks, doc.norms)
         if sent.last_token - sent.first_token <= 3 and sent.text.rstrip()[-1:] not in _FINAL:
             # a section heading (مفاوضات أوكرانيا): a bare topic label, not an event mention
             candidates = [c for c in candidates if c.entry.verbal]
@@ -357,7 +372,7 @@ class EventExtractor:
             # spans and actors as plain dicts: the Event's validator builds the same models
             # from them in C, without a Python BaseModel.__init__ call each
             out.append(Event(
-                event_id=event_id(article.id, sent.start, t_start, t_end, etype.value),
+                event_id=event_id(article.id, sent.start, t_start, t_end, _NAME[etype]),
                 article_id=article.id,
                 type=etype,
                 mode=mode,
@@ -379,7 +394,7 @@ class EventExtractor:
         return out
 
     def _candidates(self, kept: list[Mention], cues: dict[str, list[Mention]],
-                    breaks: set[int]) -> list[Candidate]:
+                    breaks: set[int], norms: Sequence[str] = ()) -> list[Candidate]:
         """Events-to-be of a sentence from its kept triggers (:func:`_kept_triggers`)."""
         # failed outcomes are not events: "فشل في التوصل إلى اتفاق" after talks
         consult_seen = False
@@ -403,6 +418,11 @@ class EventExtractor:
                          or last.weight < _WEAK or m.start - last.end <= 1)
                     and not (entry.type is PloverType.COERCE and entry.mode != last.mode)):
                 # (a raid and the arrests it led to are two COERCE events: modes differ)
+                if last.entry.phrase in _LIGHT and len(last.parts) == 1 and not entry.verbal:
+                    # a light verb and its event noun: the noun is the trigger (GUIDELINES:
+                    # شنت القوات، فجر اليوم، هجوما -> هجوما)
+                    last.start, last.entry, last.clitic, last.mode = (m.start, entry, m.hit.clitic,
+                                                                     entry.mode or last.mode)
                 last.end = max(last.end, m.end)
                 last.weight = max(last.weight, entry.weight)
                 last.mode = last.mode or entry.mode
@@ -432,16 +452,51 @@ class EventExtractor:
         for c in out:
             if c.weight < _WEAK and c.entry.type in types:
                 continue
-            if c.entry.type is PloverType.MOBILIZE and any(
+            if c.entry.type is PloverType.MOBILIZE and c.entry.needs and any(
                     abs(a.start - c.start) <= 12 and not _crosses(breaks, min(a.start, c.start),
                                                                   max(a.start, c.start))
                     for a in assault_clauses):
                 continue
             final.append(c)
-        return _context_rules(final, cues, breaks)
+        return _context_rules(final, cues, breaks, norms)
 
 
 # ---------------------------------------------------------------------- helpers
+#: League words that are also the adjective "periodic" (الاجتماع الدوري، الفحص الدوري).
+_LEAGUE = frozenset({"الدوري", "دوري"})
+
+
+def _disambiguate(cues: dict[str, list[Mention]], norms: Sequence[str]) -> None:
+    """Drop cue readings their neighbours rule out (in place).
+
+    * في حالة followed by a state (في حالة حرجة، في حالة تأهب) is no condition;
+    * الدوري right after a noun with the article (الاجتماع الدوري للجنة) is "periodic",
+      not a football league: it neither marks a sports report nor blocks the events there.
+    """
+    states = cues.get("STATE")
+    if states and "COND" in cues:
+        cues["COND"] = [c for c in cues["COND"]
+                        if not any(c.start < st.start < c.end for st in states)]
+    for kind in ("SPORT", "SPORTS"):
+        found = cues.get(kind)
+        if not found:
+            continue
+        kept = [c for c in found if not (norms[c.start] in _LEAGUE and c.start > 0
+                                         and _after_article_noun(norms[c.start - 1]))]
+        if kept:
+            cues[kind] = kept
+        else:
+            del cues[kind]
+
+
+def _after_article_noun(word: str) -> bool:
+    """Whether ``word`` (normalized) is a noun with the article (التنسيق، والاجتماع، بالتشاور)."""
+    for clitic in ("", "و", "ف", "ب", "وب"):
+        if word.startswith(clitic + "ال") and len(word) > len(clitic) + 3:
+            return True
+    return word.startswith(("لل", "ولل")) and len(word) > 4
+
+
 def _by_sentence(mentions: list[Mention], sentences: list[Sentence]) -> dict[int, list[Mention]]:
     """Mentions by the index of the sentence their first token is in (those running past its
     end left out), sentences in order of their first mention."""
@@ -469,6 +524,7 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
                    cues: dict[str, list[Mention]], norms: Sequence[str] = (),
                    seen: set[PloverType] | frozenset[PloverType] = frozenset(),
                    places: Sequence[Mention] = (),
+                   doc: Doc | None = None,
                    ) -> list[Mention]:
     """The trigger mentions of a sentence that may be events, in order, before any clause
     analysis: the longest of overlapping triggers, one reading per span, with the context
@@ -484,6 +540,8 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             (GUIDELINES: repeat mentions are annotated at their own trigger).
         places: Its place mentions (for ``needs`` PLACE: a place or city right next to the
             trigger, معركة عدن، سقطت المدينة، عدن سقطت).
+        doc: The document, for the punctuation between tokens: a blocking word before a
+            clause mark does not reach the trigger after it (لم يستبعد المواجهة، متوعدا خصومه).
     """
     sport = "SPORT" in cues and "MIL" not in cues
     # a sports report (an unambiguous sports word, no military one) codes no political event but
@@ -513,10 +571,13 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             if not any(p.start == m.end or (entry.verbal and p.end == m.start)
                        for p in (*places, *actor_ms, *cues.get("CITY", ()))):
                 continue
-        elif entry.needs and not _near(cues.get(entry.needs, ()), m.start, m.end, 4):
+        elif entry.needs and not _needs_met(cues.get(entry.needs, ()), entry.needs, m):
             continue
-        if _blocked(cues, entry.type, m.start, m.end):
+        if _blocked(cues, entry.type, m.start, m.end, doc):
             continue
+        if not entry.verbal and m.start and norms and (
+                norms[m.start - 1] in _ANY or (norms[m.start - 1] in _THIS and _generic(norms, m.start))):
+            continue  # أي هجوم، لأي تهديد، مثل هذه الغارات: no specific occurrence
         if entry.type is PloverType.ASSAULT and sport:
             continue  # الهجوم، المهاجم in a football report
         if sports and entry.type is not PloverType.COERCE:
@@ -524,6 +585,20 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
         kept.append(m)
         reach = max(reach, m.end)
     return kept
+
+
+#: How far (tokens before, after) the context a trigger ``needs`` may stand, by cue class;
+#: four words either side for the others. An agreement is the object of a signing verb whose
+#: subject and a time phrase may stand between (وقع الوزيران، صباح اليوم ...، على مذكرة تفاهم);
+#: an emphasis verb governs a demand across an adverbial (شدد الرئيس، في كلمته أمام
+#: البرلمان ...، على ضرورة); a description's condemning word ends it (وصف المتحدث التقرير الذي ... بأنه كاذب).
+_NEEDS_REACH = {"AGMT": (4, 12), "EMPH": (16, 4), "NEGEVAL": (0, 30)}
+
+
+def _needs_met(ms: Sequence[Mention], kind: str, m: Mention) -> bool:
+    """Whether a cue of class ``kind`` stands within the reach the class allows of ``m``."""
+    before, after = _NEEDS_REACH.get(kind, (4, 4))
+    return any(c.end >= m.start - before and c.start <= m.end + after for c in ms)
 
 
 def _definite(norms: Sequence[str], m: Mention) -> bool:
@@ -552,23 +627,40 @@ def _split_links(doc: Doc, sent: Sentence,
     return [(head, [m for m in ms if m.end <= cut]), (tail, [m for m in ms if m.start >= cut])]
 
 
-def _blocked(cues: dict[str, list[Mention]], etype: PloverType, start: int, end: int) -> bool:
-    """A BLOCKPRE word right before or a BLOCKPOST word just after the trigger (cues.tsv)."""
-    name = etype.value
+def _marked(doc: Doc | None, a: int, b: int) -> bool:
+    """Whether a clause mark (، , ؛ ; :) stands between the end of token ``a`` and the start of
+    token ``b`` (a < b) of ``doc``."""
+    if doc is None:
+        return False
+    tokens = doc.tokens
+    if not 0 <= a < b < len(tokens):
+        return False
+    gap = doc.text[tokens[a].end:tokens[b].start]
+    return any(c in gap for c in _CLAUSE_MARKS)
+
+
+def _blocked(cues: dict[str, list[Mention]], etype: PloverType, start: int, end: int,
+             doc: Doc | None = None) -> bool:
+    """A BLOCKPRE word right before or a BLOCKPOST word just after the trigger (cues.tsv),
+    in its clause (``doc`` given: not across a clause mark)."""
+    name = _NAME[etype]
     for m in cues.get("BLOCKPRE", ()):
-        if start - 2 <= m.end <= start and _cue_types(m, name):
+        if start - 2 <= m.end <= start and _cue_types(m, name) and not _marked(
+                doc, m.end - 1, start):
             return True
     return any(end <= m.start <= end + 1 and _cue_types(m, name)
+               and not _marked(doc, end - 1, m.start)
                for m in cues.get("BLOCKPOST", ()))
 
 
 def _cue_types(m: Mention, name: str) -> bool:
     value: str = m.hit.entry[3]
-    return value == "*" or name in value.split(",")
+    # a substring test, not a split: no type name is part of another (AID, AGREE, ...)
+    return value == "*" or name in value
 
 
 def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
-                   breaks: set[int]) -> list[Candidate]:
+                   breaks: set[int], norms: Sequence[str] = ()) -> list[Candidate]:
     """Sentence-level conventions of the guidelines, applied to the merged candidates.
 
     * conditional events (إذا انتهكت ... فرض عقوبات) are not events, threats excepted;
@@ -578,7 +670,13 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     * a verbal attack (هجوم لاذع) is ACCUSE; approving an agreement is SUPPORT;
     * a death next to an accident word (لقي مصرعه في حادث مروري) is no attack: only weak
       casualty triggers are dropped, an attack word stays;
-    * an agreement with the ل of purpose (للتوصل إلى اتفاق) is a goal, not an agreement.
+    * an agreement with the ل of purpose (للتوصل إلى اتفاق) is a goal, not an agreement;
+    * a habitual statement (يقصف الجيش القرى بشكل متكرر) names no specific occurrence;
+    * the call or meeting framing a discussion is not an event of its own (GUIDELINES: ناقشا خلال
+      اتصال -> ناقشا; أجرى اتصالا ... ناقشا خلاله -> اتصالا);
+    * the light verb شن of an attack noun later in its sentence is that attack (شن الجيش، صباح
+      اليوم، هجوما);
+    * violence whose doers are protesters (حاول المحتجون اقتحام الوزارة، أحرقوا الإطارات) is a riot.
     """
     out: list[Candidate] = []
     # one visit, one trigger (GUIDELINES: استقبل ... يقوم بزيارة -> only استقبل): a visit noun
@@ -590,8 +688,33 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
     assaults = [c for c in cands if c.entry.type is PloverType.ASSAULT]
     coerces = [c for c in cands if c.entry.type is PloverType.COERCE]
     releases = [c for c in cands if c.entry.type is PloverType.RETREAT]
+    consults = [c for c in cands if c.entry.type is PloverType.CONSULT]
+    framed = {id(c) for c in consults if len(consults) > 1 and _framing(c, consults, norms)}
+    habits = cues.get("HABIT", ())
+    protesters = cues.get("PROTESTER", ())
     for c in cands:
         etype = c.entry.type
+        if habits and any(c.start - 3 <= h.start and h.end <= c.end + 4
+                          and not _crosses(breaks, min(h.start, c.start), max(h.start, c.start))
+                          for h in habits):
+            continue
+        if etype is PloverType.CONSULT and len(consults) > 1 and (
+                id(c) in framed or (c.entry.phrase in _DISCUSS and any(
+                    k is not c and k.end <= c.start
+                    and (k.entry.phrase in _DISCUSS or not _crosses(breaks, k.start, c.start))
+                    for k in consults if id(k) not in framed))):
+            # (one meeting whose topics several verbs list, بحث ... إضافة إلى استعراض, or a
+            # meeting verb and its discussion verb in one clause, التقى نظيره وبحث معه)
+            continue
+        if etype is PloverType.ASSAULT and c.entry.phrase in _LIGHT and len(c.parts) == 1 and any(
+                k is not c and 0 < k.start - c.end <= 8 and not k.entry.verbal for k in assaults):
+            continue
+        if etype is PloverType.ASSAULT and protesters and any(
+                0 <= c.start - p.end <= 8 and not _crosses(breaks, p.start, c.start)
+                and not _oblique_at(p, norms) for p in protesters):
+            c.entry = replace(c.entry, type=PloverType.PROTEST, mode="riot")
+            c.mode = "riot"
+            etype = PloverType.PROTEST
         if meets and c.entry.phrase in _VISIT_NOUNS and len(c.parts) == 1:
             continue
         if etype is PloverType.ASSAULT and c.weight < _WEAK and any(
@@ -619,6 +742,12 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
                 and not _crosses(breaks, min(m.start, c.start), max(m.start, c.start))
                 for m in cues.get("COND", ())):
             continue
+        if etype not in _COND_OK and c.clitic.startswith("ف") and c.entry.verbal and any(
+                c.start - 16 <= m.start < c.start for m in cues.get("COND", ())):
+            continue  # the ف-clause of a condition: إذا هوجمنا، فسنرد بقوة
+        if not c.entry.verbal and _word_at(norms, c.start - 1) in _THIS and any(
+                k is not c and k.entry.type is etype and k.end <= c.start for k in cands):
+            continue  # رفض الخطة ...، وجدد الرئيس هذا الرفض: the same refusal
         if (etype is PloverType.CONSULT and not c.entry.verbal and c.clitic.startswith("و")
                 and any(k is not c and k.entry.type is PloverType.CONSULT
                         and 0 < c.start - k.end <= 5 and not _crosses(breaks, k.end - 1, c.start)
@@ -642,11 +771,65 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
             c.entry = replace(c.entry, type=PloverType.ACCUSE, mode=None)
             c.mode = None
         elif (etype is PloverType.AGREE and c.entry.phrase in _APPROVE
-              and any(c.end <= m.start <= c.end + 6
-                      and not _crosses(breaks, c.end - 1, m.start) for m in cues.get("AGMT", ()))):
+              and any((c.end <= m.start <= c.end + 6 and not _crosses(breaks, c.end - 1, m.start))
+                      or (c.end <= m.start <= c.end + 16 and 0 < m.start < len(norms)
+                          and norms[m.start - 1] == "علي")
+                      for m in cues.get("AGMT", ()))):
+            # (the object after على may follow the subject and a time phrase: ووافق البرلمان،
+            # بعد جلسة طويلة، على الاتفاقية)
             c.entry = replace(c.entry, type=PloverType.SUPPORT)
         out.append(c)
     return out
+
+
+def _framing(c: Candidate, consults: list[Candidate], norms: Sequence[str]) -> bool:
+    """Whether CONSULT ``c`` only frames another CONSULT close by: a call or meeting noun right
+    after خلال (ناقشا خلال اتصال هاتفي، وجرى خلال الاتصال بحث), or a discussion verb right before
+    خلاله when the call was named earlier (أجرى اتصالا ... ناقشا خلاله)."""
+    if not c.entry.verbal:
+        return (c.entry.phrase not in _VISIT_NOUNS and _word_at(norms, c.start - 1) in _FRAME
+                and any(k is not c and (0 < c.start - k.end <= _FRAME_REACH
+                                        or 0 < k.start - c.end <= _FRAME_REACH)
+                        for k in consults))
+    return _word_at(norms, c.end) in _FRAME_BACK and any(
+        not k.entry.verbal and 0 < c.start - k.end <= _FRAME_REACH for k in consults)
+
+
+def _word_at(norms: Sequence[str], i: int) -> str:
+    """The normalized token at ``i``, or "" outside the document."""
+    return norms[i] if 0 <= i < len(norms) else ""
+
+
+def _generic(norms: Sequence[str], start: int) -> bool:
+    """Whether "any" or "such" stands right before the noun at ``start`` (أي هجوم، لأي تهديد،
+    مثل هذه الغارات): a generic or hypothetical mention, not an occurrence."""
+    before = _word_at(norms, start - 1)
+    if before in _ANY:
+        return True
+    return before in _THIS and _word_at(norms, start - 2) in _SUCH
+
+
+#: "Any" with its clitics (normalized: أي -> اي).
+_ANY = frozenset({"اي", "لاي", "باي", "واي", "فاي"})
+#: "Such" (مثل هذه، بمثل هذا) and the demonstratives (هذا الرفض: a repeat within the sentence).
+_SUCH = frozenset({"مثل", "بمثل", "لمثل", "ومثل"})
+_THIS = frozenset({"هذا", "هذه", "ذلك", "تلك"})
+#: Words framing a discussion by its call or meeting (خلال اتصال، ناقشا خلاله).
+_FRAME = frozenset({"خلال", "وخلال"})
+_FRAME_BACK = frozenset({"خلاله", "خلالها", "خلالهما"})
+
+
+#: Discussion predicates: what a meeting or call covered (GUIDELINES: annotated at the predicate).
+_DISCUSS = frozenset({"بحث", "استعرض", "استعراض", "تناول", "ناقش", "تباحث"})
+#: How far (tokens) a discussion verb and the call framing it may stand apart.
+_FRAME_REACH = 16
+
+
+def _oblique_at(m: Mention, norms: Sequence[str]) -> bool:
+    """Whether mention ``m`` is a prepositional object (ضد متظاهرين، على المحتجين، بالمتظاهرين)."""
+    if m.hit.clitic.endswith(("ب", "ل")):
+        return True
+    return m.start > 0 and m.start - 1 < len(norms) and norms[m.start - 1] in _OBLIQUE
 
 
 #: Honorifics (normalized) between من and a caller's name (من جلالة الملك، من فخامة الرئيس).
@@ -751,6 +934,27 @@ def _clause_breaks(text: str, starts: list[int], sent: Sentence,
     return out
 
 
+#: Longest time phrase set off by commas that does not end a clause (، صباح اليوم الأحد،).
+_ASIDE_TOKENS = 5
+
+
+def _bridge_time_asides(breaks: set[int], calendar: Sequence[Mention]) -> set[int]:
+    """The clause breaks without those around a time phrase set off by commas.
+
+    Agency copy puts the time between the subject and the rest of the clause (عقد وزير
+    الخارجية، مساء أمس، اجتماعا مع نظيره): the commas do not
+    end the clause, so the subject before them still governs the event after them.
+    """
+    marks = sorted(breaks)
+    starts = {m.start for m in calendar}
+    out = set(breaks)
+    for a, b in pairwise(marks):
+        if b - a <= _ASIDE_TOKENS and any(a <= t < b for t in starts):
+            out.discard(a)
+            out.discard(b)
+    return out
+
+
 def _crosses(breaks: set[int], a: int, b: int) -> bool:
     """True when a clause boundary lies in ``(a, b]`` (token positions, a < b)."""
     lo, hi = min(a, b), max(a, b)
@@ -803,7 +1007,7 @@ def _mode_from_cues(cand: Candidate, cues: dict[str, list[Mention]],
                     breaks: set[int], first: bool = False) -> str | None:
     """The mode a cue near the trigger gives: the nearest, or with ``first`` the first
     named in the clause (several weapons listed: the first one counts)."""
-    want = cand.entry.type.value + ":"
+    want = _NAME[cand.entry.type] + ":"
     best: tuple[int, str] | None = None
     for m in cues.get("MODE", ()):
         value: str = m.hit.entry[3]

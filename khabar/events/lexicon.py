@@ -83,8 +83,14 @@ def imperfect_forms(stem: str) -> set[str]:
     return out
 
 
-def noun_forms(noun: str) -> set[str]:
-    """Noun forms (without proclitics): definite, plural/dual, accusative, possessives."""
+def noun_forms(noun: str, owned_forms: bool = True) -> set[str]:
+    """Noun forms (without proclitics): definite, plural/dual, accusative, possessives.
+
+    Args:
+        noun: The noun (normalized).
+        owned_forms: Include the possessive forms (غارتها); without them, the forms that can
+            head a multi-word trigger (الحملة الأمنية, not حملتها الأمنية).
+    """
     if noun.endswith("ه"):  # taa marbuta (normalized): غاره -> غارات غارتين غارتها
         stem = noun[:-1]
         plain = {noun, stem + "ات", stem + "تان", stem + "تين"}
@@ -93,7 +99,7 @@ def noun_forms(noun: str) -> set[str]:
         plain = {noun, noun + "ا", noun + "ان", noun + "ين"}
         owned = {noun + p for p in _POSSESSIVES}
     definite = set() if noun.startswith("ال") else {"ال" + f for f in plain}
-    return plain | owned | definite
+    return plain | owned | definite if owned_forms else plain | definite
 
 
 def with_proclitics(form: str, verb: str | None = None) -> Iterator[tuple[str, str]]:
@@ -183,8 +189,12 @@ def phrase_forms(
     heads = inflect(first[0], cls)
     if len(parts) == 1:
         return [((s,), c, core) for s, c, core in heads]
-    # A multi-word head does not carry an object pronoun (شنوه هجوما is not Arabic).
-    heads = [h for h in heads if not h[2].endswith(_OBJECT_PRONOUNS) or h[2] == first[0]]
+    # A multi-word head does not carry an object pronoun (شنوه هجوما is not Arabic). A noun's
+    # taa marbuta is normalized to ه, which looks like the pronoun: a noun keeps its forms
+    # without a possessive (الحملة الأمنية، اللائحة السوداء، المسيرة الحاشدة).
+    bare = noun_forms(first[0], owned_forms=False) if cls == "N" else set()
+    heads = [h for h in heads
+             if not h[2].endswith(_OBJECT_PRONOUNS) or h[2] == first[0] or h[2] in bare]
     rest: list[set[str]] = []
     for part in parts[1:]:
         alts: set[str] = set()
