@@ -7,17 +7,16 @@ from datetime import datetime
 
 import pytest
 
-from khabar.config import EventSettings
-from khabar.events.extract import get_extractor
-from khabar.pipeline import prepare_doc
-from schemas.models import PloverType, RawArticle
+from schemas.models import PloverType
+from tests.support.events import extract_text
+
+PUB = datetime(2025, 1, 1)
 
 A = PloverType
 
 
 def triggers(text: str) -> list[tuple[PloverType, str]]:
-    article = RawArticle(id="t", text=text, published_at=datetime(2025, 1, 1))
-    events = get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    events = extract_text(text, PUB)
     return [(e.type, e.trigger) for e in events]
 
 

@@ -10,17 +10,16 @@ from datetime import datetime
 
 import pytest
 
-from khabar.config import EventSettings
-from khabar.events.extract import get_extractor
-from khabar.pipeline import prepare_doc
-from schemas.models import PloverType, RawArticle
+from schemas.models import PloverType
+from tests.support.events import extract_text
+
+PUB = datetime(2025, 1, 1)
 
 A = PloverType
 
 
 def types(text: str, source: str | None = None) -> list[PloverType]:
-    article = RawArticle(id="t", text=text, source=source, published_at=datetime(2025, 1, 1))
-    events = get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    events = extract_text(text, PUB, source=source)
     return [e.type for e in events]
 
 
@@ -171,8 +170,7 @@ def test_a_threat_made_by_a_party_is_threaten() -> None:
 
 # ---------------------------------------------------------------- round 4 (issue 3)
 def events_of(text: str) -> list:
-    article = RawArticle(id="t", text=text, published_at=datetime(2025, 1, 1))
-    return get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    return extract_text(text, PUB)
 
 
 @pytest.mark.parametrize("text", [

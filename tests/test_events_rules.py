@@ -6,23 +6,21 @@ from datetime import datetime
 
 import pytest
 
-from khabar.config import EventSettings
-from khabar.events.extract import get_extractor
-from khabar.pipeline import prepare_doc
-from schemas.models import PloverType, RawArticle
+from schemas.models import PloverType
+from tests.support.events import extract_text
+
+PUB = datetime(2025, 1, 1)
 
 A = PloverType
 
 
 def types(text: str) -> list[PloverType]:
-    article = RawArticle(id="t", text=text, published_at=datetime(2025, 1, 1))
-    events = get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    events = extract_text(text, PUB)
     return [e.type for e in events]
 
 
 def triggers(text: str) -> list[tuple[PloverType, str]]:
-    article = RawArticle(id="t", text=text, published_at=datetime(2025, 1, 1))
-    events = get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    events = extract_text(text, PUB)
     return [(e.type, e.trigger) for e in events]
 
 
@@ -125,8 +123,7 @@ def test_spoke_with_is_consult_spoke_to_the_press_is_not() -> None:
 
 # ---------------------------------------------------------------- actor roles (own sentences)
 def actors(text: str) -> list[tuple[PloverType, str | None, str | None]]:
-    article = RawArticle(id="t", text=text, published_at=datetime(2025, 1, 1))
-    events = get_extractor(EventSettings()).extract(prepare_doc(article), article)
+    events = extract_text(text, PUB)
     return [(e.type, e.source.code if e.source else None, e.target.code if e.target else None)
             for e in events]
 

@@ -11,7 +11,7 @@ from schemas.models import Event, RawArticle
 
 
 def extract_text(text: str, published: datetime | None = None, article_id: str = "t-1",
-                 **settings: object) -> list[Event]:
+                 source: str | None = None, **settings: object) -> list[Event]:
     """The events the default pipeline's extractor finds in ``text`` (an article of its own)."""
-    article = RawArticle(id=article_id, text=text, published_at=published)
+    article = RawArticle(id=article_id, text=text, source=source, published_at=published)
     return get_extractor(EventSettings(**settings)).extract(prepare_doc(article), article)  # type: ignore[arg-type]
