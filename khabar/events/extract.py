@@ -37,7 +37,7 @@ from khabar.events.lexicon import (
     get_lexicon,
 )
 from khabar.events.quantities import find_quantities
-from khabar.text.normalize import Doc, Sentence, Token
+from khabar.text.normalize import Doc, Sentence, Token, normalize_word
 from schemas.models import (
     Event,
     Location,
@@ -767,7 +767,27 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
             continue
         if etype is PloverType.COOPERATE and any(0 <= a.start - c.end <= 3 for a in assaults):
             continue
-        if etype is PloverType.ASSAULT and _cue_after(cues, "VERBAL", c.end, 1):
+        if (etype is not PloverType.CONSULT and _word_at(norms, c.start - 1) in _ABOUT
+                and any(0 < c.start - k.end <= 2 for k in consults)):
+            # what talks are about is no event of its own (محادثات حول الانسحاب، مباحثات
+            # بشأن العقوبات): like a demand's object
+            continue
+        if etype is PloverType.COOPERATE and (
+                _bare(_word_at(norms, c.start - 1)) in _COOP_FRAME
+                or not _COOP_OBJECT.isdisjoint(norms[c.end:c.end + 2])):
+            # cooperation named as an agreement's content or a field (اتفاق تعاون أمني،
+            # مجالات التعاون، في إطار التعاون), an exchange of views (talk: تبادل الرؤى) or of
+            # prisoners (a release: تبادل الأسرى) is no act of cooperating. Looked up here, only
+            # for a COOPERATE candidate, rather than as cues on these frequent words
+            continue
+        if (etype is PloverType.ASSAULT and c.entry.phrase.split()[0] in _LAUNCH
+                and c.entry.mode is None and cues.get("WTEST")
+                and not any(w in _AIMED for w in norms[c.end:c.end + 8])):
+            # a missile launched with no target named (أطلق الجيش صاروخا باليستيا في
+            # البحر، أجرت تجربة لإطلاق صاروخ) in a test context is a weapons test: MOBILIZE weapons
+            c.entry = replace(c.entry, type=PloverType.MOBILIZE, mode="weapons")
+            c.mode = "weapons"
+        elif etype is PloverType.ASSAULT and _cue_after(cues, "VERBAL", c.end, 1):
             c.entry = replace(c.entry, type=PloverType.ACCUSE, mode=None)
             c.mode = None
         elif (etype is PloverType.AGREE and c.entry.phrase in _APPROVE
@@ -839,6 +859,26 @@ _POSSIBLE_TYPES = frozenset({PloverType.ASSAULT, PloverType.COERCE, PloverType.M
                              PloverType.SANCTION})
 #: Visit nouns that repeat the meeting a CONSULT verb of their sentence reports.
 _VISIT_NOUNS = frozenset({"زيارة"})
+#: "About": after talks, the topic follows (محادثات حول الانسحاب، مباحثات بشأن العقوبات).
+_ABOUT = frozenset(normalize_word(w) for w in ("حول", "بشأن"))
+#: Words right before a cooperation noun that make it a topic or a document's content.
+_COOP_FRAME = frozenset(normalize_word(w) for w in (
+    "اتفاق", "اتفاقا", "اتفاقية", "مجال", "مجالات", "إطار", "إطارا"))
+#: Words right after تبادل that make it an exchange of views or of prisoners.
+_COOP_OBJECT = frozenset(normalize_word(w) for w in (
+    "الرؤى", "وجهات", "الآراء", "الأسرى", "الرهائن", "المحتجزين"))
+
+
+def _bare(word: str) -> str:
+    """``word`` without one proclitic و/ف/ب/ل (وفي مجالات -> مجالات)."""
+    return word[1:] if len(word) > 3 and word[0] in "وفبل" else word
+
+
+#: Launch triggers (أطلق، يطلق، إطلاق صواريخ): an attack only when aimed at something.
+_LAUNCH = frozenset({"أطلق", "طلق", "إطلاق"})
+#: Words after a launch that name its aim (أطلق صاروخا على جازان، باتجاه إسرائيل).
+_AIMED = frozenset({"علي", "باتجاه", "اتجاه", "نحو", "صوب", "ضد", "تجاه", "مستهدفا",
+                    "مستهدفه", "استهدف", "استهدفت"})
 #: Bare light verbs of attack (شن) whose object may be a non-violent campaign.
 _LIGHT = frozenset({"شن"})
 
@@ -866,7 +906,22 @@ def _fill_actors(events: list[Event]) -> None:
     mention of the type (else the next one: a lead sentence often names them later).
     """
     for i, ev in enumerate(events):
-        if ev.source is not None or ev.type not in _INHERIT:
+        if ev.type not in _INHERIT:
+            continue
+        if ev.source is not None:
+            if ev.target is None and ev.type is PloverType.CONSULT:
+                # the same party meeting again with its counterpart unnamed (وبحث الجانبان،
+                # وتناول اللقاء ...): the counterpart of its nearest earlier meeting. Only for
+                # talks: an attack's victim is not guessed from the story (a new strike may
+                # hit someone else)
+                root = ev.source.code.split()[0]
+                donor = next((e for e in reversed(events[:i]) if e.type is ev.type
+                              and e.source is not None and e.target is not None
+                              and e.source.code.split()[0] == root
+                              and e.target.code.split()[0] != root), None)
+                if donor is not None and donor.target is not None:
+                    events[i] = ev.model_copy(update={
+                        "target": donor.target.model_copy(update={"span": None})})
             continue
         want = PloverType.CONSULT if ev.type is PloverType.SANCTION else ev.type
         same = [e for e in events if e.type is want and e.source is not None]
@@ -1276,6 +1331,16 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         # passive: the agent acts; the subject (before, or named between) undergoes
         undergoer = before[-1] if before else next(
             (a for a in after if a is not agent and a.start < agent.start), None)
+        if undergoer is None:
+            # a relative clause names the doer, then what was hit (قصف جوي شنته قوات التحالف
+            # على مواقع الحوثيين): the first other party after the agent
+            undergoer = next((a for a in after if a.start >= agent.end
+                              and a.root != agent.root), None)
+        if undergoer is None and etype is PloverType.ASSAULT:
+            # as below for an attack with no named victim: the other country of the sentence,
+            # else the state of the places hit (في هجوم شنه الجيش فجر اليوم)
+            undergoer = next((a for a in named if a.root != agent.root and a.country
+                              and a not in origin), None) or _place_state(places, agent.root)
         return agent, undergoer, 1.0
     if victim is not None:
         # تعرضت X لـ<trigger> (من Y): X is hit; the source is who it came from, if named
@@ -1332,6 +1397,17 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         i = before.index(source)
         if i > 0 and source.start - before[i - 1].end <= 1:
             source, target = before[i - 1], source
+    if target is None and source is not None and etype is PloverType.CONSULT:
+        # the other party of a meeting may follow the subject's long title and a comma
+        # (التقى وزير الخارجية الأردني أيمن الصفدي، على هامش المؤتمر، بوزير الخارجية
+        # الفرنسي): look further on, for a party introduced by مع or ب (or, after a hosting
+        # verb, the object itself: استقبل الرئيس ...، الملك ...)
+        hosts = cand.entry.phrase in _HOSTS
+        target = next((a for a in actors if a.start >= cand.end
+                       and a.start - cand.end <= _PARTNER_AHEAD and a.root != source.root
+                       and not a.locative and a not in origin
+                       and (a.prev == "مع" or (a.oblique and a.prev not in _OBLIQUE)
+                            or (hosts and not a.oblique))), None)
     if cand.entry.phrase in _HOSTS and source is not None and target is not None:
         source, target = target, source  # استقبل الملك الرئيس: the visitor is the source
     factor = 1.0
@@ -1345,6 +1421,12 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
                            and a not in origin), None)
         if target is None:
             target = _place_state(places, _root(source))
+    if (source is None and target is not None and etype is PloverType.ASSAULT
+            and cand.entry.phrase.split()[0] in _CLASHES and target.country):
+        # clashes with no party named, only where (اشتباكات بين مجموعات مسلحة في مدينة ليبية):
+        # two-sided fighting inside that state, both sides its own
+        source = ActorMention(cand.start, cand.end, target.code.split()[0], target.name, False,
+                              implicit=True)
     if target is None and source is not None and etype is PloverType.PROTEST:
         # protesters with no named target protest against their own state's authorities
         target = ActorMention(source.start, source.end, f"{source.root} GOV", "government",
@@ -1364,6 +1446,10 @@ _RECIPROCAL = frozenset({PloverType.CONSULT, PloverType.AGREE, PloverType.COOPER
                          PloverType.ASSAULT})
 
 
+#: Two-sided fighting nouns (GUIDELINES: both sides are sources).
+_CLASHES = frozenset({"اشتبك", "اشتباك", "اشتباكات", "معارك", "معركة", "مواجهات", "قتال"})
+#: How far (tokens) a meeting's other party may follow its trigger (titles and commas between).
+_PARTNER_AHEAD = 30
 #: Words before an actor that make it where an act came from (من داخل الأراضي اليمنية).
 _ORIGIN = frozenset({"من", "داخل"})
 #: Hosting triggers (their subject is the host, the object the visitor).
