@@ -18,6 +18,9 @@ Data flow (``P`` = ``settings.partitions``)::
   notice or the enriched article and its events, joining ``story_id`` and
   ``processed_at`` into bytes made upstream (:func:`khabar.process.assemble_enriched`).
   It parses compact headers and probes only, never article text: the cheap part.
+* **progress markers**: a worker caught up with raw partitions it reads tells the
+  sequencer up to when they delivered everything (:mod:`khabar.ordering`), so an article
+  does not wait for a later one from every partition.
 
 Every agent is a loop over pure functions from :mod:`khabar.process`; a record
 that fails goes to the dead-letter topic with its reason, and the loop goes on.
@@ -26,8 +29,10 @@ that fails goes to the dead-letter topic with its reason, and the loop goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -41,6 +46,7 @@ from faust.types import TP
 
 from khabar import __version__
 from khabar.config import Settings
+from khabar.ordering import FetchState, ProgressTracker
 from khabar.pipeline import Pipeline
 from khabar.process import (
     ArticleMeta,
@@ -57,7 +63,15 @@ from khabar.process import (
 )
 from schemas.models import PloverType, RawArticle
 from streams import faust_fixes
-from streams.envelope import ProbeEnvelope, decode_envelope, encode_envelope
+from streams.envelope import (
+    MARKER_KEY,
+    ProbeEnvelope,
+    decode_envelope,
+    decode_marker,
+    encode_envelope,
+    encode_marker,
+    is_marker,
+)
 from streams.health import BrokerWatch, fold_repeated_client_errors
 from streams.metrics import Metrics
 from streams.outbox import AckAfterDelivery, Delivery, KafkaOutbox, Outbox
@@ -75,6 +89,39 @@ ROCKSDB_TABLE_OPTIONS = {"block_cache_size": 8 << 20, "block_cache_compressed_si
                          "write_buffer_size": 8 << 20, "max_write_buffer_number": 2}
 
 
+def read_fetch_states(consumer: Any, tps: list[TP], done: Mapping[int, tuple[int, int]],
+                      committed: Mapping[Any, int | None]) -> dict[int, FetchState]:
+    """The :class:`FetchState` of each of ``tps`` (raw partitions), read in the consumer's thread.
+
+    Runs between two steps of that thread's event loop, so position, last fetch response
+    and buffered records agree with each other (aiokafka sets a response's timestamp and
+    buffers its records in one step). The fields are aiokafka 0.14's fetcher state, which
+    its public API gives only one at a time and across threads.
+
+    Args:
+        consumer: The worker's aiokafka consumer.
+        tps: Partitions to read.
+        done: The prepare agent's ``(events finished, last offset)`` per partition.
+        committed: Faust's committed offsets (``Consumer._committed_offset``).
+    """
+    subscription = consumer._subscription.subscription
+    assignment = subscription.assignment if subscription is not None else None
+    if assignment is None or not assignment.active:
+        return {}
+    buffered = consumer._fetcher._records
+    out: dict[int, FetchState] = {}
+    for tp in tps:
+        state = assignment.state_value(tp)
+        if state is None:
+            continue
+        count, offset = done.get(tp.partition, (0, None))
+        out[tp.partition] = FetchState(
+            position=state.position if state.has_valid_position else None,
+            fetched_at=state.timestamp / 1000 if state.timestamp is not None else None,
+            buffered=tp in buffered, processed=count, processed_offset=offset, committed=committed.get(tp))
+    return out
+
+
 @dataclass
 class KhabarApp:
     """A configured Faust app with handles on what tests and the CLI need."""
@@ -86,6 +133,8 @@ class KhabarApp:
     prepare: faust.types.AgentT[Any]
     sequence: faust.types.AgentT[Any]
     pipeline: Pipeline
+    #: What the prepare agent knows of its raw partitions (progress markers).
+    progress: ProgressTracker
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbox | None = None) -> KhabarApp:
@@ -236,8 +285,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
 
     # ---------------------------------------------------------------- prepare
     pipeline = Pipeline(settings, on_stage=metrics.observe_stage)  # observes "language" and "events"
+    ordering = settings.dedup
+    tracker = ProgressTracker(margin=ordering.progress_margin_ms / 1000,
+                              interval=ordering.progress_interval_ms / 1000,
+                              heartbeat=ordering.progress_heartbeat_ms / 1000)
 
     async def prepare_one(event: faust.types.EventT) -> Delivery:
+        """Prepare one raw record; returns the delivery of its envelope or dead letter."""
         value = event.value
         ingested = datetime.fromtimestamp(event.message.timestamp, UTC) if event.message.timestamp else None
         t0 = time.perf_counter()
@@ -265,13 +319,17 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
             metrics.observe_stage("emit", time.perf_counter() - t2)
         except Exception as exc:  # one article's failure must not stop the partition
             return await dead_letter(value, exc, event, article.id)
-        return await send(t.dedup, article.id, envelope)
+        delivery = await send(t.dedup, article.id, envelope)
+        tracker.sent(ingested.timestamp() if ingested is not None else time.time())
+        return delivery
 
     @app.agent(raw_in, name="khabar.prepare")
     async def prepare_agent(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
             prepare_acks.add((await prepare_one(event),), partial(manual.ack, event))
+            # its envelope or dead letter is with the producer: what markers may now cover
+            tracker.processed(event.message.partition, event.message.offset)
             await prepare_acks.drain()
             await asyncio.sleep(0)  # let the sequencer and timers run between CPU-bound events
 
@@ -346,11 +404,31 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
             await outbox.forget(article_id)
         observe_state()
 
+    markers_sent, markers_taken = (metrics.progress_markers.labels(direction=d) for d in ("sent", "taken"))
+
+    async def take_marker(event: faust.types.EventT, stream: faust.StreamT[bytes]) -> None:
+        # A marker is progress, not an article: no output, no counter; acked at once (a
+        # redelivered marker says nothing new, and one lost with a crash is re-sent as
+        # time goes on).
+        try:
+            marker = decode_marker(event.value)
+        except Exception as exc:  # ValueError: garbage with a marker's lead is bad input like any
+            sequence_acks.add((await dead_letter(event.value, exc, event),), partial(stream.ack, event))
+            return
+        for partition, ts in marker.progress:
+            sequencer.progress(partition, ts, marker.sent_at)
+        markers_taken.inc()
+        sequence_acks.add((), partial(stream.ack, event))
+        await decide_ready()
+
     @app.agent(dedup_topic, name="khabar.sequence")
     async def sequence_agent(stream: faust.StreamT[bytes]) -> None:
         # acked only once decided: a crash redelivers what was queued
         manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
+            if is_marker(event.value):
+                await take_marker(event, manual)
+                continue
             try:
                 env = decode_envelope(event.value)
             except Exception as exc:  # ValueError; anything else is a bug, same treatment
@@ -383,6 +461,79 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         else:
             observe_state()  # the throttled byte gauge catches up once the stream is idle
 
+    # ------------------------------------------------------- progress markers
+    last_glance: list[tuple[tuple[int | None, bool], ...]] = [()]
+
+    async def observe_raw() -> dict[int, FetchState]:
+        consumer: Any = app.consumer  # Faust's threaded aiokafka consumer (not in ConsumerT)
+        thread = getattr(consumer, "_thread", None)
+        if thread is None or not consumer.flow_active:  # rebalancing: positions are about to move
+            return {}
+        owned = [tp for tp in consumer.assignment() if tp.topic == t.raw]
+        if not owned:
+            return {}
+        aio = thread._ensure_consumer()
+        # A glance from this thread first (single attributes, no consistency needed): an
+        # observation tells something new only after a fetch response, or once the agent
+        # has caught up with what was handed out; otherwise the round trip to the consumer's
+        # thread (two GIL hand-offs, which a CPU-bound agent pays for) is skipped.
+        committed = consumer._committed_offset
+        glance = tuple(glance_at(aio, tp, committed) for tp in owned)
+        if glance == last_glance[0] or not any(caught_up for _, caught_up in glance):
+            return {}  # nothing new, or behind on every partition (a flood): nothing to prove
+        last_glance[0] = glance
+        return await thread.call_thread(read_fetch_states, aio, owned, tracker.done, committed)
+
+    def glance_at(aio: Any, tp: TP, committed: Mapping[Any, int | None]) -> tuple[int | None, bool]:
+        subscription = aio._subscription.subscription
+        state = subscription.assignment.state_value(tp) if subscription and subscription.assignment else None
+        if state is None or not state.has_valid_position:
+            return None, False
+        count, offset = tracker.done.get(tp.partition, (0, None))
+        looks = FetchState(state.position, None, False, count, offset, committed.get(tp))
+        return state.timestamp, looks.delivered_below_position()
+
+    def retrieve(delivery: Delivery) -> None:
+        # a lost marker costs nothing (the next one says more), and the failure of the
+        # producer shows in the envelopes' deliveries, which crash the worker
+        if not delivery.cancelled() and delivery.exception() is not None:
+            log.debug("progress_marker_not_delivered", error=repr(delivery.exception()))
+
+    @app.task
+    async def send_progress() -> None:
+        if not ordering.progress_interval_ms:
+            return
+        interval = ordering.progress_interval_ms / 1000
+        owed = asyncio.Event()
+        tracker.on_owed = owed.set
+        while True:
+            # Sleep until a marker may be due: at once when articles were sent, else at the
+            # heartbeat, and an article sent meanwhile wakes it (an idle worker does not
+            # poll at the interval).
+            delay = tracker.next_check(time.time())
+            if delay is None or delay > 0:
+                owed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(owed.wait(), delay)
+                continue
+            epoch = tracker.epoch
+            try:
+                states = await observe_raw()
+            except Exception as exc:  # the consumer is (re)starting: markers wait for the next tick
+                log.debug("progress_observation_failed", error=repr(exc))
+                await asyncio.sleep(1.0)
+                continue
+            if tracker.epoch != epoch:
+                continue  # a rebalance began while the consumer's thread read them
+            for partition, state in states.items():
+                tracker.observe(partition, state)
+            progress = tracker.due(time.time())
+            if progress:
+                delivery = await outbox.send(t.dedup, MARKER_KEY, encode_marker(progress, time.time()))
+                delivery.add_done_callback(retrieve)
+                markers_sent.inc()
+            await asyncio.sleep(interval)  # while a marker is owed, look at the fetches once an interval
+
     @table.on_recover
     async def rebuild_index() -> None:
         # The table (changelog, or local RocksDB + changelog tail) holds one entry per
@@ -395,9 +546,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     async def drop_pending(app_: Any, revoked: set[TP], **_: Any) -> None:
         if dedup_tp in revoked:
             log.info("sequencer_revoked", dropped=sequencer.revoke())
+        tracker.forget()  # speak again only from observations made after the rebalance
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assigned(app_: Any, assigned: set[TP], **_: Any) -> None:
+        tracker.forget()
         for name in (t.raw, t.dedup):
             metrics.assigned_partitions.labels(topic=name).set(sum(1 for tp in assigned if tp.topic == name))
 
@@ -413,4 +566,4 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, highwater - position))
 
     return KhabarApp(app=app, settings=settings, metrics=metrics, outbox=outbox,
-                     prepare=prepare_agent, sequence=sequence_agent, pipeline=pipeline)
+                     prepare=prepare_agent, sequence=sequence_agent, pipeline=pipeline, progress=tracker)

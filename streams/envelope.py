@@ -12,6 +12,16 @@ source partition, when it was sent, the language code and each event's id and ty
 the probe is :meth:`Probe.to_bytes`; the enriched pieces and the event records are
 the bytes :func:`khabar.process.serialize_enriched` made, written out unchanged. A
 length prefix rather than JSON strings: the pieces are copied, not escaped and parsed.
+
+The same topic carries *progress markers* (:mod:`khabar.ordering`): a prepare instance
+caught up with some raw partitions says up to when each has delivered everything. A
+marker is three frames, the first one empty, which no article envelope has (its header
+is a JSON object), so the first four bytes tell them apart::
+
+    (empty) | b"progress" | {"progress": [[partition, time], ...], "sent_at": ...}
+
+A marker is never an article: the sequencer feeds it to the reorder window and acks it;
+it is not counted, not dead-lettered, and makes no output.
 """
 
 from __future__ import annotations
@@ -34,6 +44,12 @@ _FRAME = struct.Struct(">I")
 _META_FIELDS: set[str] = set(ArticleMeta.model_fields)
 #: Frames before the event records.
 _FIXED_FRAMES = 5
+#: How a progress marker begins: an empty first frame.
+_MARKER_LEAD = _FRAME.pack(0)
+#: The second frame of a progress marker (its kind).
+MARKER_KIND = b"progress"
+#: Kafka key of the markers (the topic has one partition; the key only names the record).
+MARKER_KEY = "~progress"
 
 
 class EnvelopeHeader(BaseModel):
@@ -66,6 +82,17 @@ class ProbeEnvelope:
         return [(ev_id, ty, value) for (ev_id, ty), value in zip(self.header.events, self.enriched.events, strict=True)]
 
 
+class ProgressMarker(BaseModel):
+    """A prepare instance's progress marker: each raw partition listed has delivered every
+    record stamped (ingest time, epoch seconds) before its time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    progress: list[tuple[int, float]]
+    sent_at: float
+    """When it was sent, by the sender's clock (the reorder window's quietness rule)."""
+
+
 def encode_envelope(ctx: ArticleContext, probe: Probe, parts: EnrichedParts, source_partition: int,
                     sent_at: float) -> bytes:
     """The envelope of one prepared and enriched article (``parts`` made from ``ctx``)."""
@@ -82,24 +109,56 @@ def encode_envelope(ctx: ArticleContext, probe: Probe, parts: EnrichedParts, sou
     return b"".join(_FRAME.pack(len(f)) + f for f in frames)
 
 
-def decode_envelope(value: bytes) -> ProbeEnvelope:
-    """Read an envelope :func:`encode_envelope` wrote.
+def encode_marker(progress: dict[int, float], sent_at: float) -> bytes:
+    """A progress marker: partition → time before which it delivered every record."""
+    body = orjson.dumps({"progress": sorted(progress.items()), "sent_at": sent_at})
+    return b"".join(_FRAME.pack(len(f)) + f for f in (b"", MARKER_KIND, body))
+
+
+def is_marker(value: bytes) -> bool:
+    """True for a progress marker (looks at the empty first frame only; decode to validate)."""
+    return value[:_FRAME.size] == _MARKER_LEAD
+
+
+def decode_marker(value: bytes) -> ProgressMarker:
+    """Read a marker :func:`encode_marker` wrote.
 
     Raises:
-        ValueError: Truncated bytes, a malformed header or probe, or event records that
-            do not match the header (pydantic's ValidationError is one).
+        ValueError: Not a marker, truncated bytes or a malformed body (pydantic's
+            ValidationError is one).
     """
+    frames = _frames(value, "marker")
+    if len(frames) != 3 or frames[0] or frames[1] != MARKER_KIND:
+        raise ValueError(f"not a progress marker: {len(frames)} frames"
+                         + (f", kind {frames[1][:20]!r}" if len(frames) > 1 else ""))
+    return ProgressMarker.model_validate_json(frames[2])
+
+
+def _frames(value: bytes, what: str) -> list[bytes]:
     frames: list[bytes] = []
     pos, end = 0, len(value)
     while pos < end:
         if end - pos < _FRAME.size:
-            raise ValueError(f"envelope truncated in a frame length at byte {pos}")
+            raise ValueError(f"{what} truncated in a frame length at byte {pos}")
         (size,) = _FRAME.unpack_from(value, pos)
         pos += _FRAME.size
         if size > end - pos:
-            raise ValueError(f"envelope truncated: a frame of {size:,} bytes at byte {pos}, {end - pos:,} left")
+            raise ValueError(f"{what} truncated: a frame of {size:,} bytes at byte {pos}, {end - pos:,} left")
         frames.append(value[pos:pos + size])
         pos += size
+    return frames
+
+
+def decode_envelope(value: bytes) -> ProbeEnvelope:
+    """Read an envelope :func:`encode_envelope` wrote.
+
+    Raises:
+        ValueError: Truncated bytes, a malformed header or probe, event records that do
+            not match the header (pydantic's ValidationError is one), or a progress marker.
+    """
+    frames = _frames(value, "envelope")
+    if frames and not frames[0]:
+        raise ValueError("not an article envelope: its header frame is empty (a progress marker's lead)")
     if len(frames) < _FIXED_FRAMES:
         raise ValueError(f"envelope of {len(frames)} frames, expected at least {_FIXED_FRAMES}")
     header = EnvelopeHeader.model_validate_json(frames[0])

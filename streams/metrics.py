@@ -80,6 +80,11 @@ class Metrics:
             "khabar_dedup_late_arrivals_total",
             "Articles that reached the sequencer after its reorder window had passed them", registry=r,
         )
+        self.progress_markers = Counter(
+            "khabar_progress_markers_total",
+            "Progress markers about raw partitions: sent by this worker's prepare agent, or taken by its "
+            "sequencer", ["direction"], registry=r,
+        )
         self.assigned_partitions = Gauge(
             "khabar_assigned_partitions", "Partitions of khabar's topics assigned to this worker", ["topic"], registry=r
         )

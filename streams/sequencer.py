@@ -34,6 +34,9 @@ class Decision(Generic[T]):
 class Sequencer(Generic[T]):
     """Orders articles by ingest time within a grace window and decides each in turn.
 
+    The order advances with the articles themselves and with the prepare workers' progress
+    markers (:meth:`progress`), which say that a partition has nothing older left to send.
+
     Args:
         settings: Dedup parameters.
         sources: Number of upstream partitions feeding the sequencer.
@@ -44,6 +47,7 @@ class Sequencer(Generic[T]):
     def __init__(self, settings: DedupSettings, sources: int = 1,
                  blob_dir: Path | None = None) -> None:
         self.settings = settings
+        self.sources = sources
         self.blob_dir = blob_dir
         self.index = DedupIndex(settings, blob_dir=blob_dir)
         self.buffer: ReorderBuffer[tuple[T, RawArticle | ArticleMeta, Probe]] = ReorderBuffer(
@@ -62,6 +66,19 @@ class Sequencer(Generic[T]):
              sent_at: float | None = None) -> bool:
         """Queue an article from upstream partition ``source``. Returns True when it arrived late."""
         return self.buffer.push(ingest_ts, article.id, (token, article, probe), source, sent_at)
+
+    def progress(self, source: int, ts: float, sent_at: float | None = None) -> bool:
+        """Take a progress marker: upstream partition ``source`` has delivered every article
+        ingested before ``ts`` (see :mod:`khabar.ordering`).
+
+        Returns:
+            False when ``source`` is not one of the upstream partitions (ignored: a partition
+            that does not exist must not start holding the order back).
+        """
+        if not 0 <= source < self.sources:
+            return False
+        self.buffer.advance(source, ts, sent_at)
+        return True
 
     def ready(self, flush: bool = False) -> list[Decision[T]]:
         """Decide every article whose turn has come, in order."""

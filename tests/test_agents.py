@@ -14,16 +14,16 @@ import pytest
 from khabar.config import Settings
 from schemas.models import DeadLetter, DuplicateNotice, EnrichedArticle, Event, RawArticle
 from streams.app import KhabarApp, create_app
-from streams.envelope import decode_envelope
+from streams.envelope import decode_envelope, encode_marker
 from streams.outbox import MemoryOutbox
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_02b480f61992c5b6.txt"
 
 
-def _app(tmp_path: Path, pipeline: list[str]) -> KhabarApp:
+def _app(tmp_path: Path, pipeline: list[str], grace: float = 0.0) -> KhabarApp:
     # No broker is contacted: test_context() feeds the agents from memory.
     settings = Settings(broker_url="kafka://127.0.0.1:9", data_dir=tmp_path, pipeline=pipeline,
-                        dedup={"reorder_grace_seconds": 0.0})  # type: ignore[arg-type]
+                        dedup={"reorder_grace_seconds": grace})  # type: ignore[arg-type]
     return create_app(settings, outbox=MemoryOutbox())
 
 
@@ -156,3 +156,67 @@ class _Named:
 
     def __call__(self, ctx: object) -> None:
         self._fn(ctx)  # type: ignore[operator]
+
+
+async def test_the_sequencer_decides_on_progress_markers_and_counts_none_of_them(tmp_path: Path) -> None:
+    kapp = _app(tmp_path, [], grace=60.0)  # only markers can release before a minute
+    outbox = kapp.outbox
+    assert isinstance(outbox, MemoryOutbox)
+    t = kapp.settings.topics
+    async with kapp.prepare.test_context() as agent:
+        await agent.put(_article("a1", SEED.read_text(encoding="utf-8")), partition=2)
+    (_, envelope), = outbox.to(t.dedup)
+    ingested = decode_envelope(envelope).article.ingested_at
+    assert ingested is not None
+    after = ingested.timestamp() + 0.001
+    async with kapp.sequence.test_context() as agent:
+        await agent.put(envelope)
+        await agent.put(encode_marker({0: after, 1: after, 3: after}, sent_at=after))
+        await asyncio.sleep(0.1)
+        assert outbox.to(t.enriched) == []  # partition 2 itself may still send one stamped the same
+        await agent.put(encode_marker({2: after}, sent_at=after))
+        for _ in range(50):
+            if outbox.to(t.enriched):
+                break
+            await asyncio.sleep(0.01)
+    assert [k for k, _ in outbox.to(t.enriched)] == ["a1"]
+    # markers are no articles: no output, no dead letter, no count
+    assert outbox.to(t.deadletter) == [] and outbox.to(t.duplicates) == []
+    m = kapp.metrics
+    assert m.records_out.labels(topic=t.dedup)._value.get() == 1
+    assert m.deadletters.labels(reason="invalid_json")._value.get() == 0
+    assert m.dedup_late._value.get() == 0
+    assert m.progress_markers.labels(direction="taken")._value.get() == 2  # counted apart
+
+
+async def test_prepare_reports_what_it_finished_to_the_progress_tracker(kapp: KhabarApp) -> None:
+    tracker = kapp.progress
+    assert tracker.owed is None
+    async with kapp.prepare.test_context() as agent:
+        await agent.put(_article("a1", SEED.read_text(encoding="utf-8")), partition=1)
+        await agent.put(b"not json at all", partition=1)  # dead-lettered: finished all the same
+    count, offset = tracker.done[1]
+    assert count == 2 and offset == 1
+    assert tracker.owed is not None  # an article went out: markers are owed until they pass it
+
+
+def test_fetch_states_are_read_from_the_consumer_as_the_tracker_needs_them() -> None:
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    from streams.app import read_fetch_states
+
+    raw0, raw1, raw2 = (TP("raw", p) for p in range(3))
+    states = {raw0: SimpleNamespace(has_valid_position=True, position=7, timestamp=1_700_000_000_250),
+              raw1: SimpleNamespace(has_valid_position=False, position=None, timestamp=None)}
+    assignment = SimpleNamespace(active=True, state_value=states.get)
+    consumer = SimpleNamespace(_subscription=SimpleNamespace(subscription=SimpleNamespace(assignment=assignment)),
+                               _fetcher=SimpleNamespace(_records={raw0: object()}))
+    out = read_fetch_states(consumer, [raw0, raw1, raw2], {0: (3, 6)}, {raw0: 5})
+    assert set(out) == {0, 1}  # raw2 is not assigned here
+    assert (out[0].position, out[0].fetched_at, out[0].buffered) == (7, 1_700_000_000.25, True)
+    assert (out[0].processed, out[0].processed_offset, out[0].committed) == (3, 6, 5)
+    assert (out[1].position, out[1].fetched_at, out[1].processed, out[1].processed_offset) == (None, None, 0, None)
+    assignment.active = False  # a rebalance under way: nothing to say
+    assert read_fetch_states(consumer, [raw0], {}, {}) == {}

@@ -50,3 +50,33 @@ def test_revoke_drops_queued_articles() -> None:
     seq: Sequencer[str] = Sequencer(DedupSettings(reorder_grace_seconds=60.0))
     _feed(seq, RawArticle(id="q", text=SEEDS[1].read_text(encoding="utf-8")), ts=1.0)
     assert len(seq) == 1 and seq.revoke() == 1 and len(seq) == 0
+
+
+def test_progress_markers_release_an_article_without_waiting_for_later_ones() -> None:
+    seq: Sequencer[str] = Sequencer(DedupSettings(reorder_grace_seconds=60.0), sources=3)
+    text = SEEDS[0].read_text(encoding="utf-8")
+    _feed_from(seq, RawArticle(id="a", text=text), ts=100.0, source=1)
+    assert seq.ready() == []  # partitions 0 and 2 could still send something older
+    assert seq.progress(0, 100.5) and seq.progress(2, 100.5)
+    assert seq.ready() == []  # partition 1 itself may still send another article stamped 100.0
+    seq.progress(1, 100.001)
+    assert [d.article.id for d in seq.ready()] == ["a"]
+    assert seq.progress(3, 200.0) is False  # no such partition: ignored, holds nothing back
+    assert seq.progress(-1, 200.0) is False
+
+
+def test_a_copy_behind_a_marker_is_late_and_the_verdict_follows_arrival() -> None:
+    seq: Sequencer[str] = Sequencer(DedupSettings(reorder_grace_seconds=60.0), sources=2)
+    text = SEEDS[1].read_text(encoding="utf-8")
+    _feed_from(seq, RawArticle(id="second", text=text), ts=100.0, source=0)
+    seq.progress(0, 101.0)
+    seq.progress(1, 101.0)  # wrong: partition 1 still had an older copy in flight
+    assert [d.article.id for d in seq.ready()] == ["second"]
+    late = _feed_from(seq, RawArticle(id="first", text=text), ts=99.0, source=1)
+    (d,) = seq.ready()
+    assert late and seq.buffer.late == 1
+    assert (d.article.id, d.verdict.kind, d.verdict.duplicate_of) == ("first", "exact", "second")
+
+
+def _feed_from(seq: Sequencer[str], article: RawArticle, ts: float, source: int) -> bool:
+    return seq.push(article.id, article, make_probe(article, prepare_doc(article), seq.settings), ts, source)
