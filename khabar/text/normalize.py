@@ -76,33 +76,36 @@ def arclean(text: str) -> str:
     return text.translate(arclean_table())
 
 
+def _fold_steps(text: str) -> str:
+    """camel-tools' steps, one after the other: arclean, no diacritics, unified alef / alef
+    maksura / teh marbuta, no tatweel, ASCII digits (everything but lower-casing)."""
+    w = dediac_ar(arclean(text))
+    w = normalize_teh_marbuta_ar(normalize_alef_maksura_ar(normalize_alef_ar(w)))
+    return w.replace("\u0640", "").translate(_DIGITS)
+
+
 def normalize_word_reference(word: str) -> str:
-    """The word normalization spelled out as camel-tools' steps, one after the other.
+    """The word normalization spelled out step by step.
 
     :func:`normalize_word` computes the same with one ``str.translate``
-    (``tests/test_normalize.py`` checks the two agree on every character).
+    (``tests/test_normalize.py`` checks the two agree, character by character over the BMP).
     """
-    w = dediac_ar(arclean(word))
-    w = normalize_teh_marbuta_ar(normalize_alef_maksura_ar(normalize_alef_ar(w)))
-    return w.replace("\u0640", "").translate(_DIGITS).lower()
+    return _fold_steps(word).lower()
 
 
 class _FoldTable(dict[int, "str | int | None"]):
-    """A ``str.translate`` table doing every step of :func:`normalize_word_reference` but
-    the lower-casing, filled one character at a time on first sight.
+    """A ``str.translate`` table doing :func:`_fold_steps`, filled one character at a time
+    on first sight.
 
-    Every step maps characters independently of their neighbours (arclean, diacritics,
-    alef / alef maksura / teh marbuta, tatweel, digits), so the composition is a character
-    map too: a word unseen by the word cache costs one C call instead of seven passes
-    (about a dozen such words per article: the Zipf tail of news vocabulary). Lower-casing
-    stays a separate pass over the word: Greek capital sigma lowers by its context.
+    Every step maps characters independently of their neighbours, so the composition is a
+    character map too: a word unseen by the word cache costs one C call instead of seven
+    passes (about a dozen such words per article: the Zipf tail of news vocabulary).
+    Lower-casing stays a separate pass over the word: Greek capital sigma lowers by its
+    context.
     """
 
     def __missing__(self, key: int) -> str | int | None:
-        w = dediac_ar(arclean(chr(key)))
-        w = normalize_teh_marbuta_ar(normalize_alef_maksura_ar(normalize_alef_ar(w)))
-        value = w.replace("\u0640", "").translate(_DIGITS)
-        self[key] = value
+        value = self[key] = _fold_steps(chr(key))
         return value
 
 
