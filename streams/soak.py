@@ -324,12 +324,15 @@ def run_soak(settings: Settings, records: list[tuple[str, bytes]], out_dir: Path
             log.info("soak_started", workers=workers, partitions=partitions, articles=len(records))
             t0 = time.monotonic()
 
+            def take_sample() -> None:
+                now = time.monotonic() - t0
+                accounted = len(acc.accounted())
+                for i, w in enumerate(stack.workers):
+                    samples.append(Sample(round(now, 2), i, round(w.rss_mb(), 1), dedup_entries(w), accounted))
+
             def sample() -> None:
                 while not stop.is_set():
-                    now = time.monotonic() - t0
-                    accounted = len(acc.accounted())
-                    for i, w in enumerate(stack.workers):
-                        samples.append(Sample(round(now, 2), i, round(w.rss_mb(), 1), dedup_entries(w), accounted))
+                    take_sample()
                     stop.wait(sample_seconds)
 
             sampler = threading.Thread(target=sample, name="soak-sampler", daemon=True)
@@ -342,9 +345,10 @@ def run_soak(settings: Settings, records: list[tuple[str, bytes]], out_dir: Path
             except TimeoutError as exc:
                 error = str(exc)
             producer.join(60)
-            time.sleep(sample_seconds)  # one more sample after the last article
+            time.sleep(sample_seconds)  # the memory a moment after the last article
             stop.set()
             sampler.join(10)
+            take_sample()  # the last row holds the final count, however the sampler's timing fell
             alive = all(w.proc.poll() is None for w in stack.workers)
             late = sum(late_arrivals(w) for w in stack.workers)
         finally:
