@@ -89,6 +89,13 @@ ROCKSDB_TABLE_OPTIONS = {"block_cache_size": 8 << 20, "block_cache_compressed_si
                          "write_buffer_size": 8 << 20, "max_write_buffer_number": 2}
 
 
+def _assignment(consumer: Any) -> Any:
+    """aiokafka 0.14's current partition assignment of ``consumer`` (its per-partition fetch
+    state), None while it has none."""
+    subscription = consumer._subscription.subscription
+    return subscription.assignment if subscription is not None else None
+
+
 def read_fetch_states(consumer: Any, tps: list[TP], done: Mapping[int, tuple[int, int]],
                       committed: Mapping[Any, int | None]) -> dict[int, FetchState]:
     """The :class:`FetchState` of each of ``tps`` (raw partitions), read in the consumer's thread.
@@ -104,8 +111,7 @@ def read_fetch_states(consumer: Any, tps: list[TP], done: Mapping[int, tuple[int
         done: The prepare agent's ``(events finished, last offset)`` per partition.
         committed: Faust's committed offsets (``Consumer._committed_offset``).
     """
-    subscription = consumer._subscription.subscription
-    assignment = subscription.assignment if subscription is not None else None
+    assignment = _assignment(consumer)
     if assignment is None or not assignment.active:
         return {}
     buffered = consumer._fetcher._records
@@ -485,8 +491,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         return await thread.call_thread(read_fetch_states, aio, owned, tracker.done, committed)
 
     def glance_at(aio: Any, tp: TP, committed: Mapping[Any, int | None]) -> tuple[int | None, bool]:
-        subscription = aio._subscription.subscription
-        state = subscription.assignment.state_value(tp) if subscription and subscription.assignment else None
+        assignment = _assignment(aio)
+        state = assignment.state_value(tp) if assignment is not None else None
         if state is None or not state.has_valid_position:
             return None, False
         count, offset = tracker.done.get(tp.partition, (0, None))

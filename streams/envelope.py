@@ -27,6 +27,7 @@ it is not counted, not dead-lettered, and makes no output.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,13 +107,18 @@ def encode_envelope(ctx: ArticleContext, probe: Probe, parts: EnrichedParts, sou
         "events": [(ev.event_id, ev.type.value) for ev in ctx.events],
     }
     frames = (orjson.dumps(header), probe.to_bytes(), parts.head, parts.middle, parts.tail, *parts.events)
-    return b"".join(_FRAME.pack(len(f)) + f for f in frames)
+    return _pack_frames(frames)
 
 
 def encode_marker(progress: dict[int, float], sent_at: float) -> bytes:
     """A progress marker: partition → time before which it delivered every record."""
     body = orjson.dumps({"progress": sorted(progress.items()), "sent_at": sent_at})
-    return b"".join(_FRAME.pack(len(f)) + f for f in (b"", MARKER_KIND, body))
+    return _pack_frames((b"", MARKER_KIND, body))
+
+
+def _pack_frames(frames: Iterable[bytes]) -> bytes:
+    """Length-prefixed frames, as :func:`_frames` reads them."""
+    return b"".join(_FRAME.pack(len(f)) + f for f in frames)
 
 
 def is_marker(value: bytes) -> bool:
