@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from schemas.models import EventDate
 
 if TYPE_CHECKING:
-    from khabar.events.extract import Mention
+    from khabar.events.mentions import Mention
     from khabar.text.normalize import Doc, Sentence
 
 _NUM = re.compile(r"^[وفب]?(\d{1,4})$")

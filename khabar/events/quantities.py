@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from schemas.models import Quantity
 
 if TYPE_CHECKING:
-    from khabar.events.extract import Mention
+    from khabar.events.mentions import Mention
     from khabar.text.normalize import Doc, Sentence
 
 _DIGITS = re.compile(r"^[وفبل]?(\d+(?:[.,٫]\d+)*)$")

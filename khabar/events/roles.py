@@ -1,0 +1,522 @@
+"""Who did it to whom, and where: actors of a sentence (sectors, appositions, implied
+actors), source and target of a candidate, the article's home country, locations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from khabar.events.camel import CamelNER
+from khabar.events.clauses import _crosses
+from khabar.events.lexicon import (
+    Found,
+    Hit,
+    alpha2_of,
+)
+from khabar.events.mentions import _HOSTS, _OBLIQUE, ActorMention, Candidate, Mention
+from khabar.text.normalize import Doc, Sentence, Token
+from schemas.models import (
+    Event,
+    Location,
+    PloverType,
+)
+
+#: Proclitics that make a word oblique (ب "with/by", ل "to/for").
+_OBLIQUE_CLITICS = ("ب", "ل", "وب", "ول", "فب", "فل", "لل")
+
+_SUBJECT_BACK = 12
+
+_TARGET_AHEAD = 12
+
+_MAX_LOCATIONS = 3
+
+#: Words (normalized) after which a city is where something happened, not who it happened to.
+_LOCATIVE = frozenset({"في", "من", "قرب", "بالقرب", "داخل", "شمال", "جنوب", "شرق", "غرب",
+                       "شمالي", "جنوبي", "شرقي", "غربي", "وسط", "ضواحي", "محيط"})
+
+
+#: Honorifics (normalized) between من and a caller's name (من جلالة الملك، من فخامة الرئيس).
+_HONORIFICS = frozenset({"جلاله", "فخامه", "سمو", "دوله", "معالي"})
+
+#: Types whose unnamed participants are, in news prose, those of the story's other mentions.
+_INHERIT = frozenset({PloverType.ASSAULT, PloverType.CONSULT, PloverType.SANCTION})
+
+
+def _fill_actors(events: list[Event]) -> None:
+    """Give events without a source the participants of a neighbouring mention.
+
+    A failed-talks SANCTION takes the actors of the talks in its sentence; an attack or talks
+    mentioned again without actors ("أدى الهجوم إلى ...") take those of the nearest earlier
+    mention of the type (else the next one: a lead sentence often names them later).
+    """
+    for i, ev in enumerate(events):
+        if ev.type not in _INHERIT:
+            continue
+        if ev.source is not None:
+            if ev.target is None and ev.type is PloverType.CONSULT:
+                # the same party meeting again with its counterpart unnamed (وبحث الجانبان،
+                # وتناول اللقاء ...): the counterpart of its nearest earlier meeting. Only for
+                # talks: an attack's victim is not guessed from the story (a new strike may
+                # hit someone else)
+                root = ev.source.code.split()[0]
+                donor = next((e for e in reversed(events[:i]) if e.type is ev.type
+                              and e.source is not None and e.target is not None
+                              and e.source.code.split()[0] == root
+                              and e.target.code.split()[0] != root), None)
+                if donor is not None and donor.target is not None:
+                    events[i] = ev.model_copy(update={
+                        "target": donor.target.model_copy(update={"span": None})})
+            continue
+        want = PloverType.CONSULT if ev.type is PloverType.SANCTION else ev.type
+        same = [e for e in events if e.type is want and e.source is not None]
+        if ev.type is PloverType.SANCTION:
+            same = [e for e in same if e.sentence_span == ev.sentence_span] or same
+        before = [e for e in same if e.trigger_span.start < ev.trigger_span.start]
+        after = [e for e in same if e.trigger_span.start > ev.trigger_span.start]
+        donor = before[-1] if before else (after[0] if after else None)
+        if donor is None:
+            continue
+        events[i] = ev.model_copy(update={
+            "source": donor.source.model_copy(update={"span": None}) if donor.source else None,
+            "target": ev.target or (donor.target.model_copy(update={"span": None})
+                                    if donor.target else None),
+            "confidence": round(ev.confidence * 0.9, 3),
+        })
+
+
+class _Home:
+    """The article's home country (the most named state), computed on first use only: most
+    sentences never need it, and the events stage is on a CPU budget."""
+
+    __slots__ = ("_raw", "_root")
+
+    def __init__(self, raw: list[Found]) -> None:
+        self._raw = raw
+        self._root: str | bool | None = False
+
+    @property
+    def root(self) -> str | None:
+        if self._root is False:
+            counts: dict[str, int] = {}
+            # a news agency's demonym (وكالة الأنباء الألمانية) names no participant, nor does
+            # the dateline city right before the agency (طوكيو (رويترز)): the agency's hits
+            # carry the state "" (one pass, then drop what lies inside them or just before)
+            found: list[tuple[int, str]] = []
+            hidden: list[tuple[int, int]] = []
+            for first, n, hits, _t in self._raw:
+                last = first + n - 1
+                for h in hits:
+                    st = h.state
+                    if st:
+                        found.append((last, st))
+                    elif st is not None:
+                        hidden.append((first - 1, last))
+            for last, st in found:
+                if not hidden or not any(a <= last <= b for a, b in hidden):
+                    counts[st] = counts.get(st, 0) + 1
+            # ties: the first named (dicts keep insertion order, max keeps the first maximum)
+            self._root = max(counts, key=counts.__getitem__) if counts else None
+        return self._root  # type: ignore[return-value]
+
+
+#: Sector nouns that never stand for an actor on their own (they need a named party).
+_NEEDS_PARTY = frozenset({"side", "spokesperson", "minister", "official", "officials",
+                          "ambassador", "envoy", "judiciary"})
+
+
+#: Indefinite construct nouns (قوات الدعم، حكومة الوفاق): the named party follows; alone they
+#: are no actor.
+_CONSTRUCT = frozenset({"قوات", "جيش", "حكومه", "رئيس", "وزير", "مسؤول", "مسؤولو", "دوريه",
+                        "جنود", "مسلحو", "مسلحي"})
+
+
+#: Words before an actor that make it the content of a report (قال إن روسيا ...), not a speaker.
+_THAT = frozenset({"ان", "بان", "لان", "انه", "بانه", "انها", "بانها"})
+
+
+def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
+            places: Sequence[Mention] = ()) -> list[ActorMention]:
+    """Actor mentions of a sentence: longest match, sectors fused with their country.
+
+    A sector noun with no country after it (الشرطة، قوات الأمن، المتظاهرون) is the sector of
+    the state the sentence names with a place (في مدينة القطيف -> SAU), else of the article's
+    home state (the one it names most): news prose names the country once and then says
+    "the police".
+    """
+    raw = sorted((m for m in ms if m.hit.kind == "actor"), key=lambda m: (m.start, -(m.end - m.start)))
+    chosen: list[Mention] = []
+    for m in raw:
+        if chosen and m.start < chosen[-1].end:
+            continue
+        chosen.append(m)
+    out: list[ActorMention] = []
+    pending_sector: tuple[Mention, str] | None = None
+
+    def flush(pending: tuple[Mention, str] | None, before: int) -> None:
+        # a bare sector noun: the state of the sentence's places, else the article's home
+        if pending is None:
+            return
+        sm, sector = pending
+        if sm.hit.entry[3] in _NEEDS_PARTY or tokens[sm.start].norm.removeprefix(
+                sm.hit.clitic) in _CONSTRUCT:
+            return
+        state = next((p.hit.state for p in places if p.hit.state), None)
+        if state is None and home is not None:
+            state = home.root
+        if state is None:
+            return
+        p_tok = tokens[sm.start - 1].norm if sm.start > 0 else ""
+        oblique = sm.hit.clitic.endswith(_OBLIQUE_CLITICS) or p_tok in _OBLIQUE
+        out.append(ActorMention(sm.start, sm.end, f"{state} {sector}", sm.hit.entry[3], oblique,
+                                prev=p_tok, conj=sm.hit.clitic.startswith("و")))
+
+    for m in chosen:
+        _form, kind, code, name = m.hit.entry
+        prev_tok = tokens[m.start - 1].norm if m.start > 0 else ""
+        oblique = m.hit.clitic.endswith(_OBLIQUE_CLITICS) or prev_tok in _OBLIQUE
+        if kind == "ignore":
+            # a news agency (وكالة الأنباء الألمانية) reports; it is not a participant
+            flush(pending_sector, m.start)
+            pending_sector = None
+            continue
+        if kind == "sector":
+            flush(pending_sector, m.start)
+            pending_sector = (m, code)
+            continue
+        sector = None
+        start = m.start
+        # the named party may follow a few words on (الملك محمد السادس ملك المغرب)
+        if (pending_sector is not None and m.start - pending_sector[0].end <= 3
+                and not any(tokens[i].norm in _THAT for i in range(pending_sector[0].end, m.start))):
+            sector = pending_sector[1]
+            start = pending_sector[0].start
+            p_prev = tokens[start - 1].norm if start > 0 else ""
+            oblique = pending_sector[0].hit.clitic.endswith(_OBLIQUE_CLITICS) or p_prev in _OBLIQUE
+        else:
+            flush(pending_sector, m.start)
+        pending_sector = None
+        if " " not in code and sector and kind in ("country", "demonym", "plural"):
+            code = f"{code} {sector}"
+        last = out[-1] if out else None
+        if (last is not None and m.start == last.end and kind == "demonym" and not m.hit.clitic
+                and last.root.startswith("IGO") and not last.adjective):
+            # an international body's name with a demonym is the national one: مجلس الأمن
+            # الروسي (Russia's Security Council), not the UN's
+            last.end = m.end
+            last.code = f"{code} GOV"
+            last.country = True
+            continue
+        if (last is not None and m.start - last.end <= 2 and last.root == code.split()[0]
+                and not (m.hit.clitic.startswith("و") and kind != "person")):
+            # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor
+            last.end = m.end
+            if kind == "person":
+                last.name = name
+                last.code = code
+            continue
+        if (last is not None and m.start == last.end and m.hit.clitic.startswith("و")
+                and kind in ("demonym", "plural") and " " in last.code and " " not in code):
+            # coordination shares the sector: المسؤولين الأوكرانيين والأمريكيين
+            code = f"{code} {last.code.split()[1]}"
+        p_tok = tokens[start - 1].norm if start > 0 else ""
+        land = kind == "demonym" and p_tok in _LAND
+        out.append(ActorMention(start, m.end, code, name, oblique,
+                                country=kind in ("country", "demonym", "plural"),
+                                locative=(kind == "seat" and (p_tok in _LOCATIVE
+                                                              or m.hit.clitic.endswith("ب")))
+                                or land,
+                                prev=p_tok, conj=m.hit.clitic.startswith("و") and start == m.start,
+                                adjective=kind == "demonym" and start == m.start))
+    flush(pending_sector, len(tokens))
+    return out
+
+
+#: Nouns of territory: a demonym after them is where, not who (الأراضي اليمنية، الحدود التركية).
+_LAND = frozenset({"الاراضي", "اراضي", "الحدود", "حدود", "الاجواء", "المياه", "الساحه",
+                   "المناطق", "الجهه", "الجانب"})
+
+
+#: Types whose source acts materially: a reporter of the act (قال زيلينسكي عن الهجوم) is not it.
+_MATERIAL = frozenset({PloverType.ASSAULT, PloverType.COERCE, PloverType.MOBILIZE,
+                       PloverType.PROTEST, PloverType.RETREAT, PloverType.AID})
+
+
+def _with_entities(ner: CamelNER, tokens: list[Token], sent: Sentence,
+                   actors: list[ActorMention], places: list[Mention], home: _Home | None,
+                   ) -> tuple[list[ActorMention], list[Mention]]:
+    """Add the NER model's names that no gazetteer entry covers: persons and organizations
+    as actors of the sentence's state (its places', else the article's home state), locations
+    as places without coordinates."""
+    first = sent.first_token
+    taken = [(a.start, a.end) for a in actors] + [(m.start, m.end) for m in places]
+    state = next((p.hit.state for p in places if p.hit.state), None)
+    if state is None and home is not None:
+        state = home.root
+    new_actors = list(actors)
+    new_places = list(places)
+    for s, e, kind in ner.entities([t.text for t in tokens[first:sent.last_token]]):
+        start, end = first + s, first + e
+        if any(a < end and start < b for a, b in taken):
+            continue  # the gazetteer already knows it (and gives a better code)
+        surface = " ".join(t.text for t in tokens[start:end])
+        if kind == "LOC":
+            new_places.append(Mention(start, end, Hit("place", (surface, None, None, None),
+                                                      end - start)))
+        elif state is not None:
+            prev = tokens[start - 1].norm if start > 0 else ""
+            new_actors.append(ActorMention(start, end, state, surface, prev in _OBLIQUE,
+                                           prev=prev))
+    new_actors.sort(key=lambda a: a.start)
+    new_places.sort(key=lambda m: m.start)
+    return new_actors, new_places
+
+
+def _speakers(cues: dict[str, list[Mention]], actors: list[ActorMention]) -> list[ActorMention]:
+    """Actors who speak in the sentence: right after a speech verb (قال زيلينسكي) or right
+    before it (الكرملين أكد)."""
+    speech = cues.get("SPEECH", ())
+    if not speech:
+        return []
+    # قال مصدر في قوات البيشمركة: up to two words between verb and speaker; not قال إن روسيا
+    return [a for a in actors if a.prev not in _THAT
+            and any(0 <= a.start - m.end <= 2 or 0 <= m.start - a.end <= 1 for m in speech)]
+
+
+def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
+           cues: dict[str, list[Mention]] | None = None,
+           speakers: Sequence[ActorMention] = (),
+           places: Sequence[Mention] = (), home: _Home | None = None,
+           ) -> tuple[ActorMention | None, ActorMention | None, float]:
+    """``(source, target, confidence factor)`` for a trigger.
+
+    Besides word order (subject before or after the verb, a demonym after a noun), these
+    constructions decide the roles:
+
+    * a passive agent (اقتحامها من قبل المقاومة، على يد مسلحين) is the source, and the one
+      who "was subjected to" the act (تعرضت دورية لإطلاق نار) the target;
+    * a call received (تلقى الأمير اتصالا من الملك): the caller is the source; a visit
+      hosted (استقبل الملك الرئيس): the visitor is the source (PLOVER's host/visit rule);
+    * in reported speech the speaker is the source of a verbal act with no subject of its
+      own (قال ماكرون إنه يلزم بوتين ...), and never of a material act he reports on;
+    * an attack with no named victim targets the state of the places it hit;
+    * unnamed doers implied by the act: arrests (تم القبض) by the police and protests by the
+      civilians of the state where they happen.
+    """
+    cues = cues or {}
+    etype = cand.entry.type
+    material = etype in _MATERIAL
+    named = actors
+    if material and speakers:
+        actors = [a for a in actors if a not in speakers]
+    source: ActorMention | None = None
+    after = [a for a in actors if a.start >= cand.end and a.start - cand.end <= _TARGET_AHEAD
+             and not _crosses(breaks, cand.end - 1, a.start)]
+    inside = [a for a in actors if cand.start <= a.start and a.end <= cand.end]
+    before = [a for a in actors if a.end <= cand.start and cand.start - a.end <= _SUBJECT_BACK
+              and not _crosses(breaks, a.end - 1, cand.start) and not a.oblique]
+    after = [a for a in after if not a.locative]
+    between = next((a for a in after if a.start > 0 and a.start - cand.end <= 10
+                    and a is not after[-1] and _prev_is(a, "بين")), None)
+    origin = [a for a in after if a.prev in _ORIGIN]
+    agents = cues.get("AGENT")
+    agent = next((a for a in after if any(0 <= a.start - m.end <= 1 for m in agents)),
+                 None) if agents else None
+    victim = next((m for m in cues.get("VICTIM", ())
+                   if cand.start - 6 <= m.end <= cand.start
+                   and not _crosses(breaks, m.start, cand.start)), None)
+    # long honorific titles stand between تلقى and the call: the whole sentence counts
+    received = any(cand.start - 30 <= m.end <= cand.start for m in cues.get("RECEIVE", ()))
+    if agent is not None:
+        # passive: the agent acts; the subject (before, or named between) undergoes
+        undergoer = before[-1] if before else next(
+            (a for a in after if a is not agent and a.start < agent.start), None)
+        if undergoer is None:
+            # a relative clause names the doer, then what was hit (قصف جوي شنته قوات التحالف
+            # على مواقع الحوثيين): the first other party after the agent
+            undergoer = next((a for a in after if a.start >= agent.end
+                              and a.root != agent.root), None)
+        if undergoer is None and etype is PloverType.ASSAULT:
+            # as below for an attack with no named victim: the other country of the sentence,
+            # else the state of the places hit (في هجوم شنه الجيش فجر اليوم)
+            undergoer = next((a for a in named if a.root != agent.root and a.country
+                              and a not in origin), None) or _place_state(places, agent.root)
+        return agent, undergoer, 1.0
+    if victim is not None:
+        # تعرضت X لـ<trigger> (من Y): X is hit; the source is who it came from, if named
+        # the subject after the verb (تعرضت دورية للشرطة لـ...), else before it
+        hit = next((a for a in actors if victim.end <= a.start and a.end <= cand.start), None) \
+            or next((a for a in reversed(actors) if a.end <= victim.start
+                     and victim.start - a.end <= _SUBJECT_BACK), None)
+        by = next((a for a in origin), None)
+        return by, hit or next((a for a in after if a is not by), None), 1.0
+    if received and etype is PloverType.CONSULT:
+        # تلقى X اتصالا من Y: Y called X
+        # the caller may carry an honorific after من (اتصالا من جلالة الملك حمد)
+        caller = next((a for a in after if a.prev == "من" or a.prev in _HONORIFICS), None)
+        if caller is not None:
+            receiver = before[-1] if before else None
+            return caller, receiver, 1.0
+    if inside:
+        source = inside[0]
+    elif before and cand.start - before[-1].end <= 1:
+        source = before[-1]  # subject-verb order: القوات الروسية قصفت ...
+    elif between is not None and (not before or between.start - cand.end <= 3):
+        source = between  # محادثات ... بين المسؤولين الأوكرانيين والأمريكيين
+    elif cand.entry.verbal and after and after[0].start - cand.end <= 2 and not after[0].oblique:
+        source = after[0]  # verb-subject order: شنت روسيا ...، انسحب مسلحو الحوثيين
+    elif (not cand.entry.verbal and after and not after[0].oblique
+          and ((after[0].adjective and after[0].start - cand.end <= 1)
+               or (after[0].start == cand.end and etype in _GENITIVE_AGENT))):
+        # noun + demonym (بهجمات روسية، الهجمات الصاروخية الروسية، العقوبات الأمريكية) or, for
+        # acts whose genitive is their doer, noun + name (تحذير بوتين، لهجوم موسكو): the actor
+        # owning the act beats a subject further back (تشهد كييف تصعيدا بهجمات روسية). Not
+        # إقناع بوتين, ضرورة التزام الجانب: there the genitive is who is asked.
+        source = after[0]
+    elif before:
+        source = before[-1]
+    elif (after and etype is PloverType.CONSULT and after[0].start - cand.end <= 2
+          and (not after[0].oblique or after[0].prev == "بين")):
+        source = after[0]  # محادثات بين X و Y (not زيارة إلى X: X is the host)
+    if source is None and not material and speakers:
+        # reported speech: قال ماكرون: إنه يلزم الرئيس الروسي ... (the speaker demands)
+        source = next((s for s in reversed(speakers) if s.end <= cand.start), None)
+    target = next((a for a in after if a is not source and a not in origin
+                   and (source is None or a.start >= source.end) and a.root != _root(source)
+                   and (etype is not PloverType.PROTEST or a.prev in _AGAINST)),
+                  None)
+    if source is None and etype in _IMPLIED:
+        state = _place_state(places, None)
+        root = state.code if state is not None else (home.root if home is not None else None)
+        if root is not None:
+            source = ActorMention(cand.start, cand.end, f"{root} {_IMPLIED[etype]}",
+                                  _IMPLIED[etype], False, implicit=True)
+    if (source is not None and source.conj and source in before
+            and etype in _RECIPROCAL):
+        # X و Y متفقتان / اشتبكت X و Y: the first named is the source, the other the target
+        i = before.index(source)
+        if i > 0 and source.start - before[i - 1].end <= 1:
+            source, target = before[i - 1], source
+    if target is None and source is not None and etype is PloverType.CONSULT:
+        # the other party of a meeting may follow the subject's long title and a comma
+        # (التقى وزير الخارجية الأردني أيمن الصفدي، على هامش المؤتمر، بوزير الخارجية
+        # الفرنسي): look further on, for a party introduced by مع or ب (or, after a hosting
+        # verb, the object itself: استقبل الرئيس ...، الملك ...)
+        hosts = cand.entry.phrase in _HOSTS
+        target = next((a for a in actors if a.start >= cand.end
+                       and a.start - cand.end <= _PARTNER_AHEAD and a.root != source.root
+                       and not a.locative and a not in origin
+                       and (a.prev == "مع" or (a.oblique and a.prev not in _OBLIQUE)
+                            or (hosts and not a.oblique))), None)
+    if cand.entry.phrase in _HOSTS and source is not None and target is not None:
+        source, target = target, source  # استقبل الملك الرئيس: the visitor is the source
+    factor = 1.0
+    if source is None:
+        factor *= 0.9
+    if target is None and etype is PloverType.ASSAULT:
+        if source is not None:
+            # no explicit victim: the other country named in the sentence (مسؤولون أوكرانيون ...)
+            # (a speaker included: قال مسؤولون أوكرانيون إن روسيا أطلقت ...)
+            target = next((a for a in named if a.root != source.root and a.country
+                           and a not in origin), None)
+        if target is None:
+            target = _place_state(places, _root(source))
+    if (source is None and target is not None and etype is PloverType.ASSAULT
+            and cand.entry.phrase.split()[0] in _CLASHES and target.country):
+        # clashes with no party named, only where (اشتباكات بين مجموعات مسلحة في مدينة ليبية):
+        # two-sided fighting inside that state, both sides its own
+        source = ActorMention(cand.start, cand.end, target.code.split()[0], target.name, False,
+                              implicit=True)
+    if target is None and source is not None and etype is PloverType.PROTEST:
+        # protesters with no named target protest against their own state's authorities
+        target = ActorMention(source.start, source.end, f"{source.root} GOV", "government",
+                              False, implicit=True)
+    return source, target, factor
+
+
+#: Nouns whose genitive is their doer (تحذير بوتين، هجوم موسكو، زيارة الرئيس).
+_GENITIVE_AGENT = frozenset({PloverType.ASSAULT, PloverType.THREATEN, PloverType.ACCUSE,
+                             PloverType.CONSULT, PloverType.PROTEST, PloverType.REJECT})
+
+
+#: Acts whose unnamed doer is implied: arrests by the police, protests by civilians.
+_IMPLIED = {PloverType.COERCE: "COP", PloverType.PROTEST: "CVL"}
+
+#: A protest's target is what it is against (ضد الحكومة), not whoever else is named.
+_AGAINST = frozenset({"ضد", "علي", "امام"})
+
+#: Types of acts two parties do together: with coordinated subjects the first is the source.
+_RECIPROCAL = frozenset({PloverType.CONSULT, PloverType.AGREE, PloverType.COOPERATE,
+                         PloverType.ASSAULT})
+
+
+#: Two-sided fighting nouns (GUIDELINES: both sides are sources).
+_CLASHES = frozenset({"اشتبك", "اشتباك", "اشتباكات", "معارك", "معركة", "مواجهات", "قتال"})
+
+#: How far (tokens) a meeting's other party may follow its trigger (titles and commas between).
+_PARTNER_AHEAD = 30
+
+#: Words before an actor that make it where an act came from (من داخل الأراضي اليمنية).
+_ORIGIN = frozenset({"من", "داخل"})
+
+
+def _place_state(places: Sequence[Mention], not_root: str | None) -> ActorMention | None:
+    """The state of the first place named (an attack on Najran targets SAU), as an actor."""
+    for p in places:
+        code = p.hit.state
+        if code is not None and code != not_root:
+            return ActorMention(p.start, p.end, code, p.hit.entry[0], True, country=True)
+    return None
+
+
+def _prev_is(a: ActorMention, word: str) -> bool:
+    return a.prev == word
+
+
+def _root(actor: ActorMention | None) -> str | None:
+    return actor.root if actor is not None else None
+
+
+def _actor_data(doc: Doc, a: ActorMention | None) -> dict[str, Any] | None:
+    """The fields of an :class:`Actor` (for the Event's validator to build it from)."""
+    if a is None:
+        return None
+    if a.implicit:
+        return {"text": "", "name": a.name, "code": a.code, "span": None}
+    start, end = doc.tokens[a.start].start, doc.tokens[a.end - 1].end
+    return {"text": doc.text[start:end], "name": a.name, "code": a.code,
+            "span": {"start": start, "end": end}}
+
+
+def _locations(doc: Doc, places: list[Mention], actors: list[ActorMention],
+               used: set[tuple[int, int]]) -> list[Location]:
+    # spans as dicts, as in the Event: the validator builds the Span in C
+    out: list[Location] = []
+    seen: set[str] = set()
+    tokens = doc.tokens
+    for m in places:
+        if any(s <= m.start < e for s, e in used):
+            continue
+        name, cc, lat, lon = m.hit.entry
+        if name in seen:
+            continue
+        seen.add(name)
+        start, end = tokens[m.start].start, tokens[m.end - 1].end
+        out.append(Location(name=name, text=doc.text[start:end], country_code=cc,
+                                            latitude=lat, longitude=lon,
+                                            span={"start": start, "end": end}))
+    for a in actors:
+        # a country named after في is where it happened: في أوكرانيا
+        if not a.country or " " in a.code or (a.start, a.end) in used:
+            continue
+        prev = tokens[a.start - 1].norm if a.start > 0 else ""
+        if prev not in ("في", "داخل"):
+            continue
+        if a.name in seen:
+            continue
+        seen.add(a.name)
+        start, end = tokens[a.start].start, tokens[a.end - 1].end
+        out.append(Location(name=a.name, text=doc.text[start:end],
+                                            country_code=alpha2_of(a.code), latitude=None,
+                                            longitude=None,
+                                            span={"start": start, "end": end}))
+    return out[:_MAX_LOCATIONS]
