@@ -278,15 +278,14 @@ class ProgressTracker:
             if proven > self._proven.get(partition, float("-inf")):
                 self._proven[partition] = proven
 
-    def forget(self, keep: Iterable[int] = ()) -> None:
-        """Stop speaking for every partition but ``keep`` (a rebalance): observations made
-        before it prove nothing about what comes after."""
-        kept = set(keep)
+    def forget(self) -> None:
+        """Stop speaking for every partition (a rebalance): observations made before it
+        prove nothing about what comes after, and a partition may come back from a worker
+        whose proof this one never saw."""
         self.epoch += 1
         self._anchor.clear()
-        for table in (self._proven, self._reported):
-            for partition in [p for p in table if p not in kept]:
-                del table[partition]
+        self._proven.clear()
+        self._reported.clear()
 
     def next_check(self, now: float) -> float | None:
         """Seconds until an observation may be wanted (0: now), None: only once an article

@@ -556,7 +556,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assigned(app_: Any, assigned: set[TP], **_: Any) -> None:
-        tracker.forget()
+        tracker.forget()  # again: a rebalance that failed half-way may skip the revocation
         for name in (t.raw, t.dedup):
             metrics.assigned_partitions.labels(topic=name).set(sum(1 for tp in assigned if tp.topic == name))
 

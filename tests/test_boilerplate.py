@@ -8,7 +8,13 @@ import re
 import pytest
 
 from khabar.corpus import iter_corpus
-from khabar.text.boilerplate import _line_matches, _required_literal, _rules, boilerplate_spans
+from khabar.text.boilerplate import (
+    _line_matches,
+    _required_literal,
+    _rules,
+    boilerplate_spans,
+    merge_spans,
+)
 
 BODY = "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في مدينة الرياض."
 
@@ -71,14 +77,7 @@ def test_spans_are_sorted_and_disjoint() -> None:
 
 def _spans_by_plain_search(text: str) -> list[tuple[int, int]]:
     """The definition: every rule regex searched over the whole text, spans merged."""
-    spans = sorted(m.span() for _, rx, _ in _rules() for m in rx.finditer(text) if m.end() > m.start())
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
+    return merge_spans([m.span() for _, rx, _ in _rules() for m in rx.finditer(text) if m.end() > m.start()])
 
 
 def test_shortcuts_give_the_plain_search_spans() -> None:

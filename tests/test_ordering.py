@@ -229,20 +229,20 @@ def test_a_heartbeat_speaks_for_the_other_workers_articles() -> None:
     assert tr.due(100.64) == {3: 100.62}
 
 
-def test_a_rebalance_forgets_observations_and_the_partitions_that_left() -> None:
+def test_a_rebalance_forgets_every_observation_and_proof() -> None:
     tr = _tracker(margin=0.0)
     tr.sent(99.0)
     for p in (0, 1):
         tr.observe(p, _state(5, 100.0))
         tr.observe(p, _state(5, 100.1))
     epoch = tr.epoch
-    tr.forget(keep=[1])
+    tr.forget()
     assert tr.epoch == epoch + 1
     tr.sent(101.0)
     tr.observe(0, _state(5, 100.2))  # the first observation after the rebalance anchors only
-    assert tr.due(100.25) == {1: 100.0}  # partition 1's earlier proof is still true
+    assert tr.due(100.25) == {}
     tr.observe(0, _state(5, 100.3))
-    assert tr.due(100.35) == {0: 100.2}
+    assert tr.due(100.35) == {0: 100.2}  # partition 1 speaks again only once observed anew
 
 
 def test_next_check_sleeps_until_owed_or_the_heartbeat() -> None:

@@ -114,9 +114,13 @@ def boilerplate_spans(text: str) -> list[tuple[int, int]]:
         if found is None:
             found = [m.span() for m in rx.finditer(text)]
         spans.extend(span for span in found if span[1] > span[0])
-    spans.sort()
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` sorted, those that overlap or touch joined into one."""
     merged: list[tuple[int, int]] = []
-    for s, e in spans:
+    for s, e in sorted(spans):
         if merged and s <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:

@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import hmac
 import struct
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +44,7 @@ from aiokafka.protocol.admin import (
 from scramp import ScramException, ScramMechanism
 
 from streams.broker import free_port
+from tests.support.proxy import ServerThread, pipe
 
 API_VERSIONS, SASL_HANDSHAKE, SASL_AUTHENTICATE = 18, 17, 36
 NONE, UNSUPPORTED_SASL_MECHANISM, SASL_AUTHENTICATION_FAILED = 0, 33, 58
@@ -212,8 +212,7 @@ class SaslProxy:
     sasl_api_versions: dict[int, tuple[int, int]] = field(default_factory=lambda: dict(SUPPORTED))
     _scram: dict[str, tuple[ScramMechanism, dict[str, tuple[bytes, bytes, bytes, int]]]] = field(
         default_factory=dict, repr=False)
-    _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
-    _thread: threading.Thread | None = field(default=None, repr=False)
+    _server: ServerThread | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ authentication
 
@@ -334,14 +333,6 @@ class SaslProxy:
         assert authenticator.username is not None
         self.authenticated.append((mechanism, authenticator.username))
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, ConnectionError, asyncio.IncompleteReadError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        with contextlib.suppress(Exception):
-            writer.close()
-
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         # opened by the first ApiVersions, which Tansu itself answers, and kept for the pipe
@@ -357,36 +348,19 @@ class SaslProxy:
             return
         up_reader, up_writer = upstream[0]
         # from here on the proxy is a plain pipe: Tansu sees the client's requests unchanged
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> SaslProxy:
         """Listen on ``port`` in a background thread; return once it accepts connections."""
         self._prepare_scram()
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            server = loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                server.close()
-                loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True, name="sasl-proxy")
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError(f"the SASL proxy did not start listening on port {self.port}")
+        self._server = ServerThread(self._handle, self.port, "sasl-proxy")
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop listening and end the thread (open connections die with the loop)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
+        if self._server is not None:
+            self._server.stop()
 

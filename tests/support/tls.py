@@ -11,9 +11,7 @@ through TLS.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 
 from streams.broker import free_port
+from tests.support.proxy import ServerThread, pipe
 
 
 @dataclass
@@ -70,8 +69,7 @@ class TlsProxy:
     port: int = field(default_factory=free_port)
     handshakes: int = 0
     client_subjects: list[str] = field(default_factory=list)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
+    _server: ServerThread | None = None
 
     def _context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -81,44 +79,19 @@ class TlsProxy:
             self.pki.ca.configure_trust(ctx)
         return ctx
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, ConnectionError, asyncio.IncompleteReadError):
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        with contextlib.suppress(Exception):
-            writer.close()
-
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.handshakes += 1
         cert = writer.get_extra_info("peercert")
         if cert:
             self.client_subjects.append(str(cert.get("subjectAltName")))
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     def start(self) -> TlsProxy:
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", self.port, ssl=self._context()))
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                server.close()
-                loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True, name="tls-proxy")
-        self._thread.start()
-        ready.wait(10)
+        self._server = ServerThread(self._handle, self.port, "tls-proxy", ssl_context=self._context())
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
+        if self._server is not None:
+            self._server.stop()
