@@ -283,11 +283,13 @@ def soak(
 
 
 @eval_app.command("events")
-def eval_events(gold: Path, split: Annotated[str | None, typer.Option(help="dev | test")] = None) -> None:
+def eval_events(gold: Path, split: Annotated[str | None, typer.Option(help="dev | test")] = None,
+                errors: Annotated[bool, typer.Option(
+                    help="Also list every missed and spurious event and actor mismatch")] = False) -> None:
     """Precision, recall and F1 of event extraction against a gold set."""
     from khabar.eval.events import main
 
-    raise typer.Exit(main(gold, split=split))
+    raise typer.Exit(main(gold, split=split, errors=errors))
 
 
 @eval_app.command("language")

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from khabar.eval.events import Item, evaluate, main, match, read_gold, root, to_items
+from khabar.eval.events import (
+    Item,
+    _errors,
+    evaluate,
+    main,
+    match,
+    match_pairs,
+    read_gold,
+    root,
+    to_items,
+)
 
 TEXT = "شنت روسيا هجوما على أوكرانيا. والتقى ماكرون زيلينسكي في باريس."
 
@@ -71,3 +81,32 @@ def test_main_reports_bad_gold(tmp_path: Path) -> None:
     bad.write_text("{not json\n", encoding="utf-8")
     assert main(bad) == 2
     assert main(tmp_path / "missing.jsonl") == 2
+
+
+def test_errors_list_missed_spurious_and_actor_mismatches() -> None:
+    g = to_items([("ASSAULT", 0, 3, "RUS", "UKR"), ("PROTEST", 30, 36, None, None)], TEXT)
+    p = to_items([("ASSAULT", 4, 9, "RUS", "FRA"), ("CONSULT", 30, 36, "FRA", "UKR")], TEXT)
+    pairs = match_pairs(g, p, actors=False)
+    assert pairs == [(0, 0)]
+    misses = _errors("a1", TEXT, [g[0]], [p[0]])  # one type at a time, as evaluate calls it
+    assert [(m.kind, m.type, m.trigger) for m in misses] == [("actors", "ASSAULT", "شنت")]
+    assert misses[0].gold_actors == ("RUS", "UKR") and misses[0].predicted_actors == ("RUS", "FRA")
+    assert "gold RUS → UKR got RUS → FRA" in misses[0].line()
+    assert misses[0].sentence == "شنت روسيا هجوما على أوكرانيا."
+    assert [m.kind for m in _errors("a1", TEXT, [g[1]], [])] == ["missed"]
+    spurious = _errors("a1", TEXT, [], [p[1]])
+    assert [(m.kind, m.type, m.predicted_actors) for m in spurious] == [("spurious", "CONSULT", ("FRA", "UKR"))]
+
+
+def test_main_prints_errors_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "gold.jsonl"
+    rec = _gold([_ev("ASSAULT", "شنت", "RUS", "UKR"), _ev("PROTEST", "باريس", None, None)])
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(path) == 0
+    assert "errors (" not in capsys.readouterr().out
+    assert main(path, errors=True) == 0
+    out = capsys.readouterr().out
+    report = evaluate([rec], errors=True)
+    assert f"errors ({len(report.errors)})" in out
+    assert any(m.kind == "missed" and m.type == "PROTEST" and m.trigger == "باريس" for m in report.errors)
+    assert "g1  missed   PROTEST   «باريس»" in out

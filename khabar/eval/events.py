@@ -82,6 +82,8 @@ class Report:
     overall: Score = field(default_factory=Score)
     overall_actors: Score = field(default_factory=Score)
     articles: int = 0
+    #: Filled only when :func:`evaluate` is asked for them.
+    errors: list[Miss] = field(default_factory=list)
 
 
 def root(code: str | None) -> str | None:
@@ -104,6 +106,11 @@ def to_items(events: Iterable[tuple[str, int, int, str | None, str | None]],
 
 def match(gold: list[Item], pred: list[Item], actors: bool) -> int:
     """Number of one-to-one matches between gold and predicted items of one article."""
+    return len(match_pairs(gold, pred, actors))
+
+
+def match_pairs(gold: list[Item], pred: list[Item], actors: bool) -> list[tuple[int, int]]:
+    """The one-to-one matches ``(gold index, predicted index)`` of one article."""
 
     def ok(g: Item, p: Item) -> bool:
         if g.type != p.type:
@@ -121,14 +128,45 @@ def match(gold: list[Item], pred: list[Item], actors: bool) -> int:
     pairs.sort()
     used_g: set[int] = set()
     used_p: set[int] = set()
-    n = 0
+    out = []
     for _level, _dist, gi, pi in pairs:
         if gi in used_g or pi in used_p:
             continue
         used_g.add(gi)
         used_p.add(pi)
-        n += 1
-    return n
+        out.append((gi, pi))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """One error of one article: a gold event not found, a predicted one not in the gold,
+    or a type match whose actors differ."""
+
+    article_id: str
+    kind: str  # "missed", "spurious" or "actors"
+    type: str
+    trigger: str
+    sentence: str
+    gold_actors: tuple[str | None, str | None] | None = None
+    predicted_actors: tuple[str | None, str | None] | None = None
+
+    def line(self) -> str:
+        """One line for a reader: what, where, and the sentence (cut at 160 characters)."""
+        actors = ""
+        if self.kind == "actors":
+            actors = f" gold {_pair(self.gold_actors)} got {_pair(self.predicted_actors)}"
+        elif self.gold_actors is not None or self.predicted_actors is not None:
+            actors = f" {_pair(self.gold_actors or self.predicted_actors)}"
+        sentence = " ".join(self.sentence.split())
+        if len(sentence) > 160:
+            sentence = sentence[:157] + "..."
+        return f"{self.article_id}  {self.kind:<8} {self.type:<9} «{self.trigger}»{actors}  | {sentence}"
+
+
+def _pair(actors: tuple[str | None, str | None] | None) -> str:
+    src, tgt = actors or (None, None)
+    return f"{src or '-'} → {tgt or '-'}"
 
 
 def read_gold(path: Path, split: str | None = None) -> list[dict[str, object]]:
@@ -168,8 +206,15 @@ def default_extract(settings: EventSettings | None = None) -> Extract:
     return lambda article: extractor.extract(prepare_doc(article), article)
 
 
-def evaluate(records: list[dict[str, object]], extract: Extract | None = None) -> Report:
-    """Score the extractor against gold records (see the module docstring for the rule)."""
+def evaluate(records: list[dict[str, object]], extract: Extract | None = None,
+             errors: bool = False) -> Report:
+    """Score the extractor against gold records (see the module docstring for the rule).
+
+    Args:
+        records: Gold records (:func:`read_gold`).
+        extract: The extractor to score (the production path by default).
+        errors: Also list every miss, spurious event and actor mismatch in ``Report.errors``.
+    """
     run = extract or default_extract()
     report = Report()
     types = [t.value for t in PloverType]
@@ -188,9 +233,10 @@ def evaluate(records: list[dict[str, object]], extract: Extract | None = None) -
         assert isinstance(gold_events, list)
         gold = to_items(((g["type"], int(g["trigger_start"]), int(g["trigger_end"]),
                           g.get("source"), g.get("target")) for g in gold_events), text)
+        predicted = run(article)
         pred = to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
                           e.source.code if e.source else None,
-                          e.target.code if e.target else None) for e in run(article)), text)
+                          e.target.code if e.target else None) for e in predicted), text)
         report.articles += 1
         for t in types:
             g_t = [g for g in gold if g.type == t]
@@ -200,12 +246,36 @@ def evaluate(records: list[dict[str, object]], extract: Extract | None = None) -
                 s.tp += match(g_t, p_t, actors)
                 s.predicted += len(p_t)
                 s.gold += len(g_t)
+            if errors:
+                report.errors.extend(_errors(article.id, text, g_t, p_t))
     for src, dst in ((report.by_type, report.overall), (report.by_type_actors, report.overall_actors)):
         for s in src.values():
             dst.tp += s.tp
             dst.predicted += s.predicted
             dst.gold += s.gold
     return report
+
+
+def _errors(article_id: str, text: str, gold: list[Item], pred: list[Item]) -> list[Miss]:
+    """The misses, spurious events and actor mismatches among one type's items of an article."""
+    spans = split_sentences(text)
+
+    def miss(kind: str, item: Item, gold_actors: Item | None, pred_actors: Item | None) -> Miss:
+        s, e = spans[item.sentence] if 0 <= item.sentence < len(spans) else (item.start, item.end)
+        return Miss(article_id, kind, item.type, text[item.start:item.end], text[s:e],
+                    (gold_actors.source, gold_actors.target) if gold_actors else None,
+                    (pred_actors.source, pred_actors.target) if pred_actors else None)
+
+    pairs = match_pairs(gold, pred, actors=False)
+    matched_g = {gi for gi, _ in pairs}
+    matched_p = {pi for _, pi in pairs}
+    out = [miss("missed", g, g, None) for gi, g in enumerate(gold) if gi not in matched_g]
+    out += [miss("spurious", p, None, p) for pi, p in enumerate(pred) if pi not in matched_p]
+    for gi, pi in pairs:
+        g, p = gold[gi], pred[pi]
+        if root(g.source) != root(p.source) or root(g.target) != root(p.target):
+            out.append(miss("actors", g, g, p))
+    return out
 
 
 def format_report(report: Report) -> str:
@@ -223,12 +293,14 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def main(gold: Path, split: str | None = None) -> int:
+def main(gold: Path, split: str | None = None, errors: bool = False) -> int:
     """Print precision, recall and F1 per type and overall; return a process exit code.
 
     Args:
         gold: The gold JSON Lines file.
         split: ``"dev"``, ``"test"`` or None for all records.
+        errors: Also print every missed and spurious event and every actor mismatch, one a
+            line (for error analysis: never on a held-out set you tune against).
 
     Returns:
         0 on success, 2 when the gold file is unusable.
@@ -239,7 +311,12 @@ def main(gold: Path, split: str | None = None) -> int:
         print(f"error: {exc}")
         return 2
     print(f"gold: {gold}  split: {split or 'all'}")
-    print(format_report(evaluate(records)))
+    report = evaluate(records, errors=errors)
+    print(format_report(report))
+    if errors:
+        print(f"\nerrors ({len(report.errors)}): article, kind, type, trigger, actors, sentence")
+        for m in report.errors:
+            print(m.line())
     return 0
 
 
