@@ -14,7 +14,7 @@ import pytest
 from khabar.events.lexicon import phrase_forms
 from khabar.text.normalize import normalize_word
 from schemas.models import Event, PloverType
-from tests.support.events import extract_text
+from tests.support.events import code, extract_text, only_event
 
 PUB = datetime(2025, 6, 1, 9, 0)
 
@@ -28,14 +28,7 @@ def types(text: str) -> list[tuple[str, str]]:
 
 
 def only(text: str, type_: PloverType) -> Event:
-    """The one event of ``type_`` in ``text`` (and fail with what was found otherwise)."""
-    found = [e for e in run(text) if e.type is type_]
-    assert len(found) == 1, types(text)
-    return found[0]
-
-
-def code(actor: object) -> str | None:
-    return getattr(actor, "code", None)
+    return only_event(text, type_, PUB, article_id="r3")
 
 
 # ------------------------------------------------------------------ new vocabulary families

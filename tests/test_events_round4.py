@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.models import Event, PloverType
-from tests.support.events import extract_text
+from tests.support.events import code, extract_text, only_event
 
 PUB = datetime(2025, 1, 1)
 
@@ -21,13 +21,7 @@ def events_of(text: str) -> list[Event]:
 
 
 def only(text: str, etype: PloverType) -> Event:
-    found = [e for e in events_of(text) if e.type is etype]
-    assert len(found) == 1, [(e.type, e.trigger) for e in events_of(text)]
-    return found[0]
-
-
-def code(actor: object) -> str | None:
-    return getattr(actor, "code", None)
+    return only_event(text, etype, PUB)
 
 
 # ---- type families --------------------------------------------------------------------

@@ -48,12 +48,14 @@ from khabar.events.lexicon import (
     TriggerEntry,
     get_lexicon,
 )
-from khabar.events.mentions import _FAILED_TALKS, _NAME, _WEAK, Candidate, Mention
+from khabar.events.mentions import _FAILED_TALKS, _NAME, _WEAK, ActorMention, Candidate, Mention
 from khabar.events.quantities import find_quantities
 from khabar.events.roles import (
     _actor_data,
     _actors,
+    _domestic_ban,
     _fill_actors,
+    _fix_roles,
     _Home,
     _locations,
     _roles,
@@ -304,6 +306,7 @@ class EventExtractor:
         published = article.published_at
         quantities: dict[tuple[int, int], list[Quantity]] = {}
         out: list[Event] = []
+        accusers: list[tuple[int, ActorMention]] = []  # who condemns what (see _fix_roles)
         for cand in candidates:
             check_budget()  # one sentence can hold thousands of triggers
             negated = cand.entry is not _FAILED_TALKS and _negated(cand, cues, candidates, breaks)
@@ -315,12 +318,23 @@ class EventExtractor:
             modality, modal_factor = _modality(cand, cues, breaks)
             source, target, actor_factor = _roles(cand, actors, breaks, cues, speakers, places,
                                                   home)
+            if etype is PloverType.ASSAULT or (
+                    source is not None and cand.entry.verbal and source.start >= cand.end):
+                # (the cases _fix_roles looks at, tested here: most candidates are neither)
+                source, target = _fix_roles(cand, source, target, accusers, cues, doc.norms,
+                                            actors, places, speakers)
+            if etype is PloverType.ACCUSE and source is not None:
+                accusers.append((cand.start, source))
+            ban = (etype is PloverType.SANCTION and target is None
+                   and _domestic_ban(cand, target, actors))
+            if ban:
+                etype = PloverType.COERCE
             if etype is PloverType.ASSAULT and cand.mode in _WEAPON_MODES:
                 mode = _mode_from_cues(cand, cues, breaks, first=True) or cand.mode
             elif etype is cand.entry.type:
                 mode = cand.mode or _mode_from_cues(cand, cues, breaks)
             else:
-                mode = None
+                mode = "ban" if ban else None
             confidence = max(0.0, min(1.0, cand.weight * modal_factor * actor_factor))
             if confidence < self.settings.min_confidence:
                 continue

@@ -207,8 +207,10 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
             last.country = True
             continue
         if (last is not None and m.start - last.end <= 2 and last.root == code.split()[0]
-                and not (m.hit.clitic.startswith("و") and kind != "person")):
-            # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor
+                and not (m.hit.clitic.startswith("و") and kind != "person")
+                and not (" " in code and " " in last.code and code != last.code)):
+            # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor (not two sectors of a
+            # state: الجيش التركي على أعضاء حزب العمال الكردستاني are two parties)
             last.end = m.end
             if kind == "person":
                 last.name = name
@@ -334,7 +336,7 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
             # a relative clause names the doer, then what was hit (قصف جوي شنته قوات التحالف
             # على مواقع الحوثيين): the first other party after the agent
             undergoer = next((a for a in after if a.start >= agent.end
-                              and a.root != agent.root), None)
+                              and _other_party(a, agent)), None)
         if undergoer is None and etype is PloverType.ASSAULT:
             # as below for an attack with no named victim: the other country of the sentence,
             # else the state of the places hit (في هجوم شنه الجيش فجر اليوم)
@@ -356,17 +358,22 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         if caller is not None:
             receiver = before[-1] if before else None
             return caller, receiver, 1.0
+    owner = (not cand.entry.verbal and after and not after[0].oblique
+             and ((after[0].adjective and after[0].start - cand.end <= 1)
+                  or (after[0].start == cand.end and etype in _GENITIVE_AGENT)))
     if inside:
         source = inside[0]
-    elif before and cand.start - before[-1].end <= 1:
-        source = before[-1]  # subject-verb order: القوات الروسية قصفت ...
+    elif (before and cand.start - before[-1].end <= 1
+          and not (owner and after[0].adjective)):
+        # subject-verb order: القوات الروسية قصفت ... A noun whose doer is the demonym after it
+        # (أدانت فرنسا الهجمات الروسية) has no subject before it: that actor is the subject of
+        # another verb. (A name after a participle is its object: متوعدا إسرائيل.)
+        source = before[-1]
     elif between is not None and (not before or between.start - cand.end <= 3):
         source = between  # محادثات ... بين المسؤولين الأوكرانيين والأمريكيين
     elif cand.entry.verbal and after and after[0].start - cand.end <= 2 and not after[0].oblique:
         source = after[0]  # verb-subject order: شنت روسيا ...، انسحب مسلحو الحوثيين
-    elif (not cand.entry.verbal and after and not after[0].oblique
-          and ((after[0].adjective and after[0].start - cand.end <= 1)
-               or (after[0].start == cand.end and etype in _GENITIVE_AGENT))):
+    elif owner:
         # noun + demonym (بهجمات روسية، الهجمات الصاروخية الروسية، العقوبات الأمريكية) or, for
         # acts whose genitive is their doer, noun + name (تحذير بوتين، لهجوم موسكو): the actor
         # owning the act beats a subject further back (تشهد كييف تصعيدا بهجمات روسية). Not
@@ -381,7 +388,8 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         # reported speech: قال ماكرون: إنه يلزم الرئيس الروسي ... (the speaker demands)
         source = next((s for s in reversed(speakers) if s.end <= cand.start), None)
     target = next((a for a in after if a is not source and a not in origin
-                   and (source is None or a.start >= source.end) and a.root != _root(source)
+                   and (source is None or a.start >= source.end)
+                   and (source is None or _other_party(a, source))
                    and (etype is not PloverType.PROTEST or a.prev in _AGAINST)),
                   None)
     if source is None and etype in _IMPLIED:
@@ -420,6 +428,10 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
                            and a not in origin), None)
         if target is None:
             target = _place_state(places, _root(source))
+    if target is None and etype is PloverType.AID:
+        # aid with no named recipient goes to the state of the place it reaches (وصلت إلى
+        # مطار عدن طائرة تحمل مساعدات): as an attack's target is the state of the place hit
+        target = _place_state(places, _root(source))
     if (source is None and target is not None and etype is PloverType.ASSAULT
             and cand.entry.phrase.split()[0] in _CLASHES and target.country):
         # clashes with no party named, only where (اشتباكات بين مجموعات مسلحة في مدينة ليبية):
@@ -466,6 +478,12 @@ def _place_state(places: Sequence[Mention], not_root: str | None) -> ActorMentio
         if code is not None and code != not_root:
             return ActorMention(p.start, p.end, code, p.hit.entry[0], True, country=True)
     return None
+
+
+def _other_party(a: ActorMention, b: ActorMention) -> bool:
+    """Whether two actors are different parties: other states, or other sectors of one state
+    (الجيش التركي and حزب العمال الكردستاني: TUR MIL and TUR REB)."""
+    return a.root != b.root or (" " in a.code and " " in b.code and a.code != b.code)
 
 
 def _prev_is(a: ActorMention, word: str) -> bool:
@@ -520,3 +538,123 @@ def _locations(doc: Doc, places: list[Mention], actors: list[ActorMention],
                                             longitude=None,
                                             span={"start": start, "end": end}))
     return out[:_MAX_LOCATIONS]
+
+
+#: Nouns of sites an attack hits (normalized): the actor after them owns what is hit.
+_SITES = frozenset({"مواقع", "موقع", "مقرات", "مقر", "معاقل", "معقل", "تجمعات", "ثكنات",
+                    "تحصينات", "مخازن", "منصات", "مراكز"})
+
+#: Attack masdars of transitive verbs (normalized, without ال): their genitive is the object.
+_OBJECT_GENITIVE = frozenset({"مهاجمه", "استهداف", "اقتحام", "احتلال"})
+
+#: Words (normalized) right before an attack noun that make it the cause of a casualty named
+#: before it (قتل جنديان في انفجار، أصيب بجروح جراء القصف، إثر هجوم).
+_CAUSE = frozenset({"في", "جراء", "اثر", "نتيجه", "بسبب", "خلال", "بفعل"})
+
+
+def _fix_roles(cand: Candidate, source: ActorMention | None, target: ActorMention | None,
+               accusers: Sequence[tuple[int, ActorMention]], cues: dict[str, list[Mention]],
+               norms: Sequence[str], actors: Sequence[ActorMention], places: Sequence[Mention],
+               speakers: Sequence[ActorMention] = (),
+               ) -> tuple[ActorMention | None, ActorMention | None]:
+    """Correct the roles where an actor named next to the trigger is not its doer.
+
+    * A verb that carries its own subject: a verb before its subject is singular in Arabic
+      (طالب المتظاهرون), so one marked for the first person (نطالب الحكومة، ندعو السلطات) or
+      the plural (يطالبون الحكومة) has the actor after it as its object: the target. The doer
+      is then the speaker reporting it, if any. Verbal acts only: a material trigger may be a
+      merged phrase whose first verb is not the act's (سقطوا منذ بدء الغزو الروسي).
+    * The condemner: in ``أدانت X الهجوم الذي استهدف ...`` or ``أعرب فيه عن استنكاره للاعتداء``,
+      X is the source of the condemnation (``accusers``: trigger start and source of the
+      sentence's ACCUSE events so far), not of the attack. With no doer named the attack has
+      no source; its target is the first party named after it, else the state of its place.
+    * The object genitive: ``لمهاجمة أوكرانيا`` attacks Ukraine (a transitive masdar), and the
+      owner of the sites hit (``قصف مواقع داعش``) is the target.
+    * The casualty: in ``أصيب جنديان كوريان في انفجار`` or ``بمقتل 33 مسلحا من داعش بانفجار``
+      the actor next to the casualty word, before the attack noun, is who was hit: the target.
+    """
+    if (source is not None and cand.entry.verbal and cand.entry.type not in _MATERIAL
+            and source.start >= cand.end and not source.implicit
+            and _own_subject(norms[cand.start], cand)):
+        return next((s for s in reversed(speakers) if s.end <= cand.start), None), source
+    if cand.entry.type is not PloverType.ASSAULT:
+        return source, target
+    if source is not None and source.start >= cand.start and source.prev in _SITES:
+        # قصف مواقع داعش، يقصف مقرات الحوثيين: whose positions are hit is the target; the doer
+        # is the subject before the verb, if one is named
+        doer = next((a for a in reversed(actors) if a.end <= cand.start and not a.oblique
+                     and cand.start - a.end <= _SUBJECT_BACK), None)
+        return doer, source
+    if (source is not None and source.start == cand.end and not cand.entry.verbal
+            and _noun_stem(norms[cand.end - 1]) in _OBJECT_GENITIVE
+            and not any(a.start >= source.end and a.oblique and a.prev not in _ORIGIN
+                        for a in actors)):
+        # مهاجمة أوكرانيا، استهداف سفينة قطرية: the genitive of a transitive masdar is what is
+        # attacked, unless the object follows with ل (مهاجمة روسيا لأوكرانيا)
+        return None, source
+    if target is not None and any(start < cand.start and a == target for start, a in accusers):
+        # nor is the condemner the attack's victim (أدانت فرنسا الهجمات الروسية على خاركيف)
+        target = _place_state(places, _root(source))
+    if source is not None and not source.implicit and source.end <= cand.start and any(
+            start < cand.start and a == source for start, a in accusers):
+        # the doer may still be named by a demonym after the noun (أدانت فرنسا الهجمات الروسية)
+        doer = next((a for a in actors if a.adjective and 0 <= a.start - cand.end <= 1), None)
+        if target is None or target.root == source.root or target is doer:
+            target = next((a for a in actors if cand.end <= a.start <= cand.end + _TARGET_AHEAD
+                           and a is not doer and a.prev not in _ORIGIN), None) \
+                or _place_state(places, _root(doer))
+        return doer, target
+    hurt = cues.get("CASUALTY")
+    if not hurt:
+        return source, target
+    # the attack noun after في or ب; a casualty noun, the attack and its weapon may form one
+    # merged trigger (بمقتل 20 مسلحا من داعش بانفجار سيارة مفخخة): look at each of its parts
+    for at, clitic in [(cand.start, cand.clitic)] + [(p.start, p.hit.clitic) for p in cand.parts]:
+        if not ((at > 0 and norms[at - 1] in _CAUSE) or clitic.endswith("ب")):
+            continue
+        victim = next((a for a in reversed(actors) if a.end <= at
+                       and at - a.end <= _SUBJECT_BACK
+                       and any((a.end <= m.start and m.end <= at)
+                               or a.start - 4 <= m.end <= a.start for m in hurt)), None)
+        if victim is None:
+            continue
+        if (source is not None and source != victim) or (source is None and target is not None):
+            return source, target
+        return None, victim
+    return source, target
+
+
+def _noun_stem(word: str) -> str:
+    """A normalized noun without its proclitics and article (لمهاجمة -> مهاجمه)."""
+    for clitic in ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل"):
+        if word.startswith(clitic) and len(word) - len(clitic) > 2:
+            word = word[len(clitic):]
+            break
+    return word.removeprefix("ال")
+
+
+def _own_subject(word: str, cand: Candidate) -> bool:
+    """Whether the verb ``word`` (normalized, proclitics included) is inflected for a first-person
+    or plural subject: نطالب، سندعو (نـ), يطالبون، طالبوا (ـون، ـوا)."""
+    stem = cand.entry.phrase.split()[0]
+    word = word[len(cand.clitic):]
+    at = word.find(stem)
+    if at < 0 or len(cand.entry.phrase.split()) > 1:
+        return False
+    prefix, suffix = word[:at], word[at + len(stem):]
+    return prefix in ("ن", "سن") or suffix in ("ون", "وا") or (
+        stem.endswith("و") and prefix in ("ي", "سي") and suffix == "ن")
+
+
+def _domestic_ban(cand: Candidate, target: ActorMention | None,
+                  actors: Sequence[ActorMention]) -> bool:
+    """Whether a ban (the noun حظر) is a state's measure at home, not a sanction on another.
+
+    A sanction bans a named party (الحظر الذي فرضه على منتخبات روسيا، تعليق عضوية روسيا); a ban on
+    an activity with no party named in the words after it (تنوي حظر زراعة المحاصيل المعدلة، الحظر
+    المفروض على المرشحين) restricts the state's own people: COERCE ``ban`` (GUIDELINES' COERCE
+    modes).
+    """
+    return (cand.entry.type is PloverType.SANCTION and target is None
+            and cand.entry.phrase == "حظر"
+            and not any(0 <= a.start - cand.end <= _TARGET_AHEAD for a in actors))

@@ -134,8 +134,11 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
 #: four words either side for the others. An agreement is the object of a signing verb whose
 #: subject and a time phrase may stand between (وقع الوزيران، صباح اليوم ...، على مذكرة تفاهم);
 #: an emphasis verb governs a demand across an adverbial (شدد الرئيس، في كلمته أمام
-#: البرلمان ...، على ضرورة); a description's condemning word ends it (وصف المتحدث التقرير الذي ... بأنه كاذب).
-_NEEDS_REACH = {"AGMT": (4, 12), "EMPH": (16, 4), "NEGEVAL": (0, 30)}
+#: البرلمان ...، على ضرورة); a description's condemning word ends it (وصف المتحدث التقرير الذي ... بأنه كاذب);
+#: an upheld ruling follows the court's long name (صادقت محكمة الاستئناف الجزائية المتخصصة على حكم),
+#: a charge brought follows who brings it and to whom (وجهت هيئة محلفين في كونيكتيكت إلى الجندي تهمة).
+_NEEDS_REACH = {"AGMT": (4, 12), "EMPH": (16, 4), "NEGEVAL": (0, 30), "RULING": (0, 8),
+                "CHARGE": (0, 10)}
 
 
 def _needs_met(ms: Sequence[Mention], kind: str, m: Mention) -> bool:

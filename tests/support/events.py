@@ -7,7 +7,7 @@ from datetime import datetime
 from khabar.config import EventSettings
 from khabar.events.extract import get_extractor
 from khabar.pipeline import prepare_doc
-from schemas.models import Event, RawArticle
+from schemas.models import Event, PloverType, RawArticle
 
 
 def extract_text(text: str, published: datetime | None = None, article_id: str = "t-1",
@@ -15,3 +15,23 @@ def extract_text(text: str, published: datetime | None = None, article_id: str =
     """The events the default pipeline's extractor finds in ``text`` (an article of its own)."""
     article = RawArticle(id=article_id, text=text, source=source, published_at=published)
     return get_extractor(EventSettings(**settings)).extract(prepare_doc(article), article)  # type: ignore[arg-type]
+
+
+def only_event(text: str, etype: PloverType, published: datetime | None = None,
+               article_id: str = "t-1") -> Event:
+    """The one event of ``etype`` in ``text``; fails listing what was found otherwise."""
+    found = extract_text(text, published, article_id)
+    of_type = [e for e in found if e.type is etype]
+    assert len(of_type) == 1, [(e.type, e.trigger) for e in found]
+    return of_type[0]
+
+
+def code(actor: object) -> str | None:
+    """An event's source or target code (None for no actor)."""
+    return getattr(actor, "code", None)
+
+
+def root(actor: object) -> str | None:
+    """The root of an actor's code, as the evaluation compares it (``UKR GOV`` -> ``UKR``)."""
+    c = code(actor)
+    return c.split()[0] if c else None
