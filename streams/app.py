@@ -62,7 +62,7 @@ from khabar.process import (
     serialize_checked,
 )
 from schemas.models import PloverType, RawArticle
-from streams import faust_fixes
+from streams import faust_fixes, offset_trace
 from streams.envelope import (
     MARKER_KEY,
     ProbeEnvelope,
@@ -89,13 +89,6 @@ ROCKSDB_TABLE_OPTIONS = {"block_cache_size": 8 << 20, "block_cache_compressed_si
                          "write_buffer_size": 8 << 20, "max_write_buffer_number": 2}
 
 
-def _assignment(consumer: Any) -> Any:
-    """aiokafka 0.14's current partition assignment of ``consumer`` (its per-partition fetch
-    state), None while it has none."""
-    subscription = consumer._subscription.subscription
-    return subscription.assignment if subscription is not None else None
-
-
 def read_fetch_states(consumer: Any, tps: list[TP], done: Mapping[int, tuple[int, int]],
                       committed: Mapping[Any, int | None]) -> dict[int, FetchState]:
     """The :class:`FetchState` of each of ``tps`` (raw partitions), read in the consumer's thread.
@@ -111,7 +104,7 @@ def read_fetch_states(consumer: Any, tps: list[TP], done: Mapping[int, tuple[int
         done: The prepare agent's ``(events finished, last offset)`` per partition.
         committed: Faust's committed offsets (``Consumer._committed_offset``).
     """
-    assignment = _assignment(consumer)
+    assignment = offset_trace.aiokafka_assignment(consumer)
     if assignment is None or not assignment.active:
         return {}
     buffered = consumer._fetcher._records
@@ -206,6 +199,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                                     else settings.recovery_consistency_check),
     )
     setattr(app, faust_fixes.FETCH_WAIT_ATTR, settings.fetch_max_wait_ms)
+    # where each partition starts and whether records were skipped (streams.offset_trace)
+    offsets_watch = offset_trace.OffsetWatch()
+    offsets_watch.generation = lambda: app.consumer_generation_id
+    setattr(app, offset_trace.WATCH_ATTR, offsets_watch)
+    fetch_check = offset_trace.FetchCheck()
     setup_prometheus_sensors(app, registry=metrics.registry, name_prefix="faust")
     metrics.info.info({"version": __version__, "settings_hash": settings.fingerprint(), "app_id": settings.app_id})
     # label children resolved once: a labels() lookup per record is a measurable cost
@@ -333,6 +331,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     async def prepare_agent(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
+            offsets_watch.delivered(event.message.tp, event.message.offset)
             prepare_acks.add((await prepare_one(event),), partial(manual.ack, event))
             # its envelope or dead letter is with the producer: what markers may now cover
             tracker.processed(event.message.partition, event.message.offset)
@@ -432,6 +431,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         # acked only once decided: a crash redelivers what was queued
         manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
+            offsets_watch.delivered(event.message.tp, event.message.offset)
             if is_marker(event.value):
                 await take_marker(event, manual)
                 continue
@@ -491,7 +491,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         return await thread.call_thread(read_fetch_states, aio, owned, tracker.done, committed)
 
     def glance_at(aio: Any, tp: TP, committed: Mapping[Any, int | None]) -> tuple[int | None, bool]:
-        assignment = _assignment(aio)
+        assignment = offset_trace.aiokafka_assignment(aio)
         state = assignment.state_value(tp) if assignment is not None else None
         if state is None or not state.has_valid_position:
             return None, False
@@ -563,6 +563,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
     @app.timer(interval=5.0)
     async def report_lag() -> None:
         consumer = app.consumer
+        fetch_check.check(app)
         for tp in consumer.assignment():
             if tp.topic.endswith("-changelog") or "__assignor-__leader" in tp.topic:
                 continue  # Faust internals, not khabar's data topics

@@ -56,7 +56,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "KHABAR_BROKER_URL": settings.broker_url or "",
         "KHABAR_PARTITIONS": str(settings.partitions),
         "KHABAR_DATA_DIR": str(settings.data_dir),
-        "KHABAR_LOG_LEVEL": "warn",
+        # warn unless this process was started with KHABAR_LOG_LEVEL (e.g. info, to keep the
+        # rebalance traces of test workers: issue 8)
+        "KHABAR_LOG_LEVEL": os.environ.get("KHABAR_LOG_LEVEL", "warn"),
         "KHABAR_DEDUP": settings.dedup.model_dump_json(),
         "KHABAR_LIMITS": settings.limits.model_dump_json(),
         "KHABAR_PIPELINE": json.dumps(settings.pipeline),

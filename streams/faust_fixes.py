@@ -1,4 +1,4 @@
-"""Fixes khabar owns for three Faust bugs that lose messages after a rebalance.
+"""Fixes khabar owns for the Faust bugs that lose messages after a rebalance.
 
 **1. Resume before seek.**
 
@@ -16,6 +16,24 @@ to ``resume_partitions`` is held back and replayed right after
 ``perform_seek`` has finished (or at the end, when there was nothing to seek).
 Everything else is Faust's own code. ``tests/test_faust_fix.py`` pins the
 order; the end-to-end failover tests check that nothing is lost.
+
+**1b. A held resume does not outlive its generation** (issue 8). Faust races that seek
+against the next rebalance (``Recovery._wait``): when another rebalance begins while it
+runs, the seek is cancelled and ``RebalanceAgain`` starts the recovery over. By then the
+new generation's ``_on_partitions_assigned`` has paused every partition it was given, and
+only its own recovery may resume them, after its own seek. The first version of this fix
+released the held resume in a ``finally``, so a cancelled seek resumed the partitions of
+the *old* assignment inside the new generation's recovery, which resumes the flow before it
+seeks: records were fetched and processed from wherever aiokafka stood, and once the late
+seek moved the position back, Faust's read offsets (``_drain_messages`` drops every record
+below the last offset it handed out) and the queues it clears on resume threw away the
+records read again, the same loss as bug 1. A held resume is now released only while the
+generation it was held in is still current (``tests/test_faust_fix.py`` runs Faust's own
+``on_recovery_completed``, ``_wait`` and pause bookkeeping through that sequence); when it is
+dropped, the worker logs ``held_resume_dropped``. It takes a second rebalance while the
+survivor of a failover is still seeking (on a loaded machine its join can come after the 3 s
+rebalance timeout, and the group then starts another generation). Found while looking for
+issue 8's loss, which was bug 4 below; not seen in a run yet.
 
 **2. Commits past unacked messages.** ``faust/transport/consumer.py``
 ``Consumer._new_offset`` commits the first run of consecutive acked offsets. Its
@@ -45,8 +63,27 @@ stopped worker had not committed yet (the survivor's first fetch started at offs
 khabar), and a partition committed at 0 to offset 0. Changelog partitions are left
 alone: recovery positions them itself. Loaded SIGTERM runs (three test loops at once on
 2 cores): articles lost in 5 of 33 runs before, 1 of 144 after; that one had another
-signature (the survivor never fetched the stopped worker's raw partitions), at the most
-loaded moment of the session, and is not explained yet.
+signature (the survivor never fetched the stopped worker's raw partitions), explained by
+bug 4 below.
+
+**4. An empty set of active partitions fetches nothing** (issue 8). Faust's fetch runs in
+the consumer's thread (``AIOKafkaConsumerThread._fetch_records``) and hands aiokafka's
+``fetched_records`` the very set of active partitions the worker keeps changing, while it
+waits up to 1 s for records. aiokafka reads an *empty* collection as "every partition"
+(``if partitions and tp not in partitions``). Faust checks the set is not empty before it
+asks, but not while the fetch waits, and recovery empties it with the flow running: the
+survivor of a failover reads the table's changelog with only the changelog partition active,
+then "Done reading from changelog topics" pauses it. The next fetch response (the recovery's
+own seek to the committed offsets makes one) then handed out the records of the stream
+partitions, still paused, and moved their positions to the end; Faust's ``getmany`` throws
+away records of partitions that are not active, without a seek back. In a loaded SIGTERM run
+(``tests/test_scale.py -k sigterm``, two loops at once) the survivor's seek left the raw
+partitions committed at 74, 84 and 67 at 349, 360 and 329 (their ends) and ``internal.dedup``
+committed at 96 at 192; 896 articles had no outcome: the "never fetched the stopped worker's
+raw partitions and started ``internal.dedup`` past its committed offset" signature of issue 8.
+The fix passes aiokafka a view of the same live set that is never empty in aiokafka's sense:
+it contains exactly the active partitions, none when there are none.
+``tests/test_faust_fix.py`` replays the sequence on the real broker.
 
 **Not a bug, a setting Faust lacks: the fetch wait.** ``faust/transport/drivers/aiokafka.py``
 creates the worker's consumer with ``fetch_max_wait_ms=1500`` and no setting to change it.
@@ -61,34 +98,54 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+from streams import offset_trace
+
+log = structlog.get_logger("khabar.faust_fixes")
 
 _PATCHED_FLAG = "_khabar_seek_before_resume"
 _COMMIT_FLAG = "_khabar_commit_below_unacked"
 _RESET_FLAG = "_khabar_seek_uncommitted"
 _FETCH_FLAG = "_khabar_fetch_wait"
+_ACTIVE_FLAG = "_khabar_active_only"
 
 
-async def seek_before_resume(consumer: Any, body: Callable[[], Awaitable[None]]) -> None:
+async def seek_before_resume(consumer: Any, body: Callable[[], Awaitable[None]],
+                             generation: Callable[[], int] | None = None) -> None:
     """Run ``body`` with ``consumer.resume_partitions`` held back until ``perform_seek`` is done.
 
     Args:
         consumer: The Faust consumer (its two methods are shadowed on the instance
             while ``body`` runs, then restored).
         body: Faust's ``on_recovery_completed``, which resumes before it seeks.
+        generation: The consumer group generation now (``app.consumer_generation_id``). A
+            resume held in one generation is dropped if another has begun by the time it
+            would be released: the new generation paused its partitions, and its own
+            recovery resumes them after its own seek (see ``1b`` in the module docstring).
     """
-    held: list[set[Any]] = []
+    held: list[tuple[int | None, set[Any]]] = []
     real_resume = consumer.resume_partitions
     real_seek = consumer.perform_seek
 
+    def now() -> int | None:
+        return generation() if generation is not None else None
+
     def hold_resume(partitions: Iterable[Any]) -> None:
-        held.append(set(partitions))
+        held.append((now(), set(partitions)))
 
     def release_held() -> None:
+        current = now()
         while held:
-            real_resume(held.pop(0))
+            held_in, partitions = held.pop(0)
+            if held_in == current:
+                real_resume(partitions)
+            else:
+                log.info("held_resume_dropped", held_in=held_in, generation=current,
+                         partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in partitions))
 
     async def seek_then_resume() -> None:
         try:
@@ -215,10 +272,47 @@ def _apply_reset_fix() -> None:
                           self.app.conf.consumer_auto_offset_reset)
         if plan:
             await self.call_thread(seek_uncommitted, self._ensure_consumer(), plan)
+        await offset_trace.trace_seek(self, committed)
         return committed
 
     setattr(seek_to_committed, _RESET_FLAG, True)
     AIOKafkaConsumerThread.seek_to_committed = seek_to_committed  # type: ignore[method-assign,assignment]
+
+
+class ActiveOnly:
+    """A live set of partitions as aiokafka's ``fetched_records`` reads it: always true, so
+    that an empty set means no partition (aiokafka takes an empty collection for all of them),
+    and holding exactly what the set holds at the moment of each look."""
+
+    __slots__ = ("live",)
+
+    def __init__(self, live: Set[Any]) -> None:
+        self.live = live
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, tp: object) -> bool:
+        return tp in self.live  # one lookup: atomic under the GIL while the worker's thread mutates it
+
+
+def _apply_active_only() -> None:
+    if getattr(AIOKafkaConsumerThread._fetch_records, _ACTIVE_FLAG, False):
+        return
+    original: Callable[..., Awaitable[Any]] = AIOKafkaConsumerThread._fetch_records
+
+    async def _fetch_records(self: Any, consumer: Any, active_partitions: Set[Any] | None,
+                             timeout: float | None = None, max_records: int | None = None) -> Any:
+        # None (a client-only app) keeps aiokafka's "all assigned partitions"
+        partitions = ActiveOnly(active_partitions) if active_partitions is not None else None
+        records = await original(self, consumer, partitions, timeout=timeout, max_records=max_records)
+        if active_partitions is not None and not active_partitions:
+            # the set emptied while this fetch waited: before the fix, every partition's records
+            log.info("fetch_outlived_active_partitions", records=sum(len(r) for r in records.values()))
+        return records
+
+    setattr(_fetch_records, _ACTIVE_FLAG, True)
+    AIOKafkaConsumerThread._fetch_records = _fetch_records  # type: ignore[method-assign]
 
 
 #: Attribute of a Faust app holding khabar's ``fetch_max_wait_ms`` (set by ``streams.app``).
@@ -243,17 +337,22 @@ def _apply_fetch_wait() -> None:
 
 
 def apply() -> None:
-    """Install the three fixes and the fetch wait on Faust's ``Recovery`` and consumers
-    (idempotent)."""
+    """Install the fixes, the fetch wait and the offset traces on Faust's ``Recovery`` and
+    consumers (idempotent)."""
     _apply_commit_fix()
     _apply_reset_fix()
     _apply_fetch_wait()
+    _apply_active_only()
+    offset_trace.install()
     if getattr(Recovery.on_recovery_completed, _PATCHED_FLAG, False):
         return
     original: Callable[..., Awaitable[None]] = Recovery.on_recovery_completed
 
     async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
-        await seek_before_resume(self.app.consumer, lambda: original(self, generation_id))
+        app = self.app
+        await seek_before_resume(app.consumer, lambda: original(self, generation_id),
+                                 generation=lambda: app.consumer_generation_id)
+        offset_trace.log_ready(self.app)
 
     setattr(on_recovery_completed, _PATCHED_FLAG, True)
     Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]

@@ -1,7 +1,10 @@
-"""The fix for Faust's resume-before-seek recovery bug (streams/faust_fixes.py).
+"""khabar's fixes for Faust bugs that lose messages on a rebalance (streams/faust_fixes.py),
+and the offset traces that show them in a worker's log (streams/offset_trace.py).
 
 The end-to-end proof is tests/test_scale.py (SIGTERM and SIGKILL mid-stream lose
-nothing); these tests pin the mechanism and its installation.
+nothing); these tests pin each mechanism and its installation, and the sequences of
+issue 8 (a held resume released into the next generation; a fetch whose set of active
+partitions empties while it waits) step by step.
 """
 
 from __future__ import annotations
@@ -221,5 +224,255 @@ async def test_the_worker_consumer_fetches_with_khabars_wait(broker: EmbeddedBro
     await consumer.start()  # builds the fetcher from the consumer's settings
     try:
         assert consumer._fetcher._fetch_max_wait_ms == 37
+    finally:
+        await consumer.stop()
+
+
+# ------------------------------ 1b. a held resume must not outlive its generation (issue 8)
+
+from faust.types import TP  # noqa: E402  (Faust's own partition type: its consumer asserts it)
+
+
+class _PauseState:
+    """Faust's consumer bookkeeping of which partitions it fetches (its own pause/resume
+    methods, bound to this object), plus a seek that takes as long as the test wants."""
+
+    pause_partitions = Consumer.pause_partitions
+    resume_partitions = Consumer.resume_partitions
+    _get_active_partitions = Consumer._get_active_partitions
+    _set_active_tps = Consumer._set_active_tps
+
+    def __init__(self, assigned: set[TP]) -> None:
+        import asyncio
+
+        self.assigned = assigned
+        self._active_partitions: set[TP] | None = set()
+        self._paused_partitions: set[TP] = set()
+        self._buffered_partitions: set[TP] = set()
+        self.flow_active = False
+        self.seek_started = asyncio.Event()
+        self.seek_may_finish = asyncio.Event()
+        self.seeks = 0
+
+    def assignment(self) -> set[TP]:
+        return self.assigned
+
+    def fetched(self) -> set[TP]:
+        """The partitions Faust's fetcher would ask aiokafka for now."""
+        return set(self._get_active_partitions())
+
+    async def perform_seek(self) -> None:
+        self.seek_started.set()
+        await self.seek_may_finish.wait()  # the OffsetFetch round trips, slow on a loaded machine
+        self.seeks += 1
+
+    def resume_flow(self) -> None:
+        self.flow_active = True
+
+
+def _recovery_stand_in(consumer: _PauseState, generation: int) -> Any:
+    """A ``Recovery`` with the attributes its ``on_recovery_completed`` reads, Faust's own
+    ``_wait`` (the seek raced against the next rebalance) and mode's ``wait_first``."""
+    import asyncio
+
+    from mode import Service
+
+    class Stub:
+        _wait = Recovery._wait
+        wait_first = Service.wait_first
+
+    async def nothing(*_: Any, **__: Any) -> None:
+        return None
+
+    stub: Any = Stub()
+    stub.loop = asyncio.get_running_loop()
+    stub._stopped, stub._crashed = asyncio.Event(), asyncio.Event()
+    stub.signal_recovery_start = asyncio.Event()
+    stub.completed = asyncio.Event()
+    stub.log = SimpleNamespace(info=lambda *a, **k: None, dev=lambda *a, **k: None, warning=lambda *a, **k: None)
+    stub.tables = SimpleNamespace(values=lambda: [], on_actives_ready=lambda: None, on_standbys_ready=lambda: None)
+    stub.actives_for_table, stub.standbys_for_table = {}, {}
+    stub._set_recovery_ended = lambda: None
+    stub._is_changelog_tp = lambda tp: tp.topic.endswith("-changelog")
+    stub.app = SimpleNamespace(
+        consumer=consumer, consumer_generation_id=generation, conf=SimpleNamespace(broker_request_timeout=90.0),
+        on_rebalance_complete=SimpleNamespace(send=nothing), _fetcher=SimpleNamespace(maybe_start=nothing),
+        flow_control=SimpleNamespace(resume=lambda: None), assignor=SimpleNamespace(assigned_standbys=lambda: []),
+        on_rebalance_end=lambda: None, consumer_generation=generation)
+    return stub
+
+
+async def test_a_rebalance_during_the_seek_leaves_the_new_generation_paused() -> None:
+    """Faust's recovery for generation 1 holds the stream partitions paused, seeks them, then
+    resumes them (fix 1). If the next rebalance (generation 2) starts during that seek, Faust
+    cancels the seek and starts over; generation 2 has already paused every partition it was
+    given, and only its own recovery may resume them, after its own seek. Before this fix the
+    cancelled seek still released the held resume: generation 2 then fetched and processed
+    from wherever aiokafka stood, before its seek, and the seek's read offsets then dropped
+    the records re-fetched after it (the loss fix 1 was made for)."""
+    import asyncio
+
+    from faust.tables.recovery import RebalanceAgain
+
+    faust_fixes.apply()
+    raw = {TP("raw", 0), TP("raw", 1)}
+    consumer = _PauseState(raw)
+    consumer.pause_partitions(raw)  # _on_partitions_assigned of generation 1
+    recovery = _recovery_stand_in(consumer, generation=1)
+    completing = asyncio.ensure_future(Recovery.on_recovery_completed(recovery, 1))
+    await asyncio.wait_for(consumer.seek_started.wait(), 5)
+    assert consumer.fetched() == set()  # fix 1: nothing resumed before the seek is done
+
+    # the next rebalance: aiokafka's listener sets the generation, then Faust's
+    # _on_partitions_assigned pauses the new assignment and signals the recovery
+    recovery.app.consumer_generation_id = 2
+    consumer._set_active_tps(raw)
+    consumer.pause_partitions(raw)
+    recovery.signal_recovery_start.set()
+    with pytest.raises(RebalanceAgain):
+        await asyncio.wait_for(completing, 5)
+    assert consumer.seeks == 0
+    assert consumer.fetched() == set(), "generation 2 fetches before its own seek"
+    assert not consumer.flow_active
+
+    # generation 2's own recovery then resumes them, after its seek
+    consumer.seek_may_finish.set()
+    recovery.signal_recovery_start.clear()
+    await asyncio.wait_for(Recovery.on_recovery_completed(recovery, 2), 5)
+    assert consumer.seeks == 1 and consumer.fetched() == raw and consumer.flow_active
+
+
+async def test_the_held_resume_is_released_after_a_seek_in_the_same_generation() -> None:
+    import asyncio
+
+    faust_fixes.apply()
+    raw = {TP("raw", 0)}
+    consumer = _PauseState(raw)
+    consumer.pause_partitions(raw)
+    recovery = _recovery_stand_in(consumer, generation=3)
+    consumer.seek_may_finish.set()
+    await asyncio.wait_for(Recovery.on_recovery_completed(recovery, 3), 5)
+    assert consumer.seeks == 1 and consumer.fetched() == raw and consumer.flow_active
+
+
+# ---------------------------------------------------- the offset traces (streams.offset_trace)
+
+def test_the_offset_watch_reports_records_skipped_after_a_seek() -> None:
+    from structlog.testing import capture_logs
+
+    from streams.offset_trace import OffsetWatch
+
+    raw, dedup = TP("t.khabar.articles.raw", 3), TP("t.khabar.internal.dedup", 0)
+    watch = OffsetWatch()
+    with capture_logs() as logs:
+        watch.seeked({raw: 40, dedup: 61})
+        for offset in (40, 41, 42):
+            watch.delivered(raw, offset)
+        watch.delivered(dedup, 75)  # 61-74 never reached the agent
+        watch.delivered(raw, 44)  # 43 neither
+        watch.seeked({raw: 41})  # a seek back: records are owed again from 41
+        watch.delivered(raw, 41)
+    assert [(e["event"], e["partition"]) for e in logs] == [
+        ("first_delivery", "raw:3"), ("first_delivery", "dedup:0"), ("offsets_skipped", "dedup:0"),
+        ("offsets_skipped", "raw:3"), ("first_delivery", "raw:3")]
+    skipped = [e for e in logs if e["event"] == "offsets_skipped"]
+    assert (skipped[0]["expected"], skipped[0]["got"], skipped[0]["skipped"]) == (61, 75, 14)
+    assert (skipped[1]["expected"], skipped[1]["got"]) == (43, 44)
+    assert skipped[0]["log_level"] == "warning"
+
+
+def test_the_fetch_check_reports_a_partition_faust_never_fetches() -> None:
+    from structlog.testing import capture_logs
+
+    from streams.offset_trace import FetchCheck
+
+    raw = [TP("t.khabar.articles.raw", p) for p in range(3)]
+    changelog = TP("khabar-x-dedup_index-changelog", 0)
+    consumer = SimpleNamespace(flow_active=True, _active_partitions={raw[0]}, _buffered_partitions={raw[1]},
+                               _paused_partitions={raw[2], changelog},
+                               assignment=lambda: {*raw, changelog})
+    app = SimpleNamespace(consumer=consumer, rebalancing=False, consumer_generation_id=4)
+    check = FetchCheck()
+    with capture_logs() as logs:
+        check.check(app)  # a first look may catch a resume in progress
+        assert logs == []
+        check.check(app)
+        check.check(app)  # once per partition and generation
+    assert [(e["event"], e["partition"], e["paused"]) for e in logs] == [("partition_not_fetched", "raw:2", True)]
+    app.rebalancing = True
+    with capture_logs() as logs:
+        check.check(app)
+        check.check(app)
+    assert logs == []
+
+
+# ------------------------- 4. an empty set of active partitions fetches nothing (issue 8)
+
+def test_the_active_view_is_the_live_set_and_never_means_all() -> None:
+    live = {TP("raw", 0)}
+    view = faust_fixes.ActiveOnly(live)
+    assert view and TP("raw", 0) in view and TP("raw", 1) not in view
+    live.clear()  # the worker paused the last active partition while a fetch waits
+    assert view and TP("raw", 0) not in view  # aiokafka: `if partitions and tp not in partitions`
+    live.add(TP("raw", 1))
+    assert TP("raw", 1) in view
+
+
+def test_aiokafka_still_reads_an_empty_partition_set_as_all() -> None:
+    # if aiokafka stops treating an empty collection as "every partition", fix 4 can go
+    from aiokafka.consumer.fetcher import Fetcher
+
+    assert "if partitions and tp not in partitions:" in inspect.getsource(Fetcher.fetched_records)
+
+
+@pytest.mark.e2e
+async def test_a_fetch_outliving_its_last_active_partition_hands_out_nothing(broker: EmbeddedBroker,
+                                                                            tmp_path: Path) -> None:
+    """The loss of issue 8, step by step. The survivor of a failover reads the dedup table's
+    changelog with the flow running and only the changelog partition active; Faust's fetch
+    (``_fetch_records``, in the consumer's thread, waiting up to 1 s for records) holds the
+    very set of active partitions the worker mutates. "Done reading from changelog topics"
+    pauses the changelog partition: the set becomes empty, and aiokafka's ``fetched_records``
+    reads an empty set as *every* partition (``if partitions and tp not in partitions``). It
+    hands out the stream partitions' records, still paused, and moves their positions to the
+    end; Faust's ``getmany`` throws them away (not active) and never seeks back. Traced in a
+    loaded run: after the final seek the survivor stood at 349, 360 and 329 on the raw
+    partitions committed at 74, 84 and 67, and at 192 on ``internal.dedup`` committed at 96:
+    896 articles without an outcome."""
+    import asyncio
+
+    settings = unique_settings(broker.url, tmp_path, partitions=1)
+    stream, changelog = settings.topics.raw, settings.topics.raw + "-changelog"
+    await create_topics(broker.url, [TopicSpec(stream, 1), TopicSpec(changelog, 1)])
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
+    await producer.start()
+    try:
+        for i in range(20):
+            await producer.send_and_wait(stream, b"%d" % i, partition=0)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        raw, log = TopicPartition(stream, 0), TopicPartition(changelog, 0)
+        consumer.assign([raw, log])
+        await consumer.seek_to_beginning(raw, log)
+        assert await consumer.position(raw) == 0
+        thread: Any = SimpleNamespace(consumer=SimpleNamespace(flow_active=True))
+        active = {log}  # recovery: only the changelog is read; the stream partition is paused
+        faust_fixes.apply()
+        fetch = asyncio.ensure_future(AIOKafkaConsumerThread._fetch_records(
+            thread, consumer, active, timeout=3.0, max_records=2000))  # type: ignore[arg-type]
+        await asyncio.sleep(0.3)  # the changelog is empty: the fetch waits
+        active.discard(log)  # "Done reading from changelog topics": the changelog is paused too
+        consumer.seek(raw, 0)  # the recovery's seek to the committed offsets; the fetcher reads again
+        records = await asyncio.wait_for(fetch, 10)
+        assert raw not in records, "records of a paused partition handed out (and dropped by Faust's getmany)"
+        assert await consumer.position(raw) == 0
+        active.add(raw)  # the recovery's end resumes the stream partition: it starts where it stood
+        records = await AIOKafkaConsumerThread._fetch_records(
+            thread, consumer, active, timeout=3.0, max_records=2000)  # type: ignore[arg-type]
+        assert records[raw][0].offset == 0
     finally:
         await consumer.stop()
