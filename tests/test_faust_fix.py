@@ -9,6 +9,7 @@ partitions empties while it waits) step by step.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -163,6 +164,18 @@ class _ThreadStandIn:
         return await fun(*args)
 
 
+async def _fill(bootstrap: str, topics: list[str], n: int = 20) -> None:
+    """Records ``b"0"`` ... ``b"n-1"`` on partition 0 of each of ``topics``."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for i in range(n):
+            for topic in topics:
+                await producer.send_and_wait(topic, b"%d" % i, partition=0)
+    finally:
+        await producer.stop()
+
+
 @pytest.mark.e2e
 async def test_a_seek_back_returns_to_the_start_of_an_uncommitted_partition(broker: EmbeddedBroker,
                                                                              tmp_path: Path) -> None:
@@ -172,14 +185,7 @@ async def test_a_seek_back_returns_to_the_start_of_an_uncommitted_partition(brok
     settings = unique_settings(broker.url, tmp_path, partitions=1)
     topic, changelog = settings.topics.raw, settings.topics.raw + "-changelog"
     await create_topics(broker.url, [TopicSpec(topic, 2), TopicSpec(changelog, 1)])
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
-    await producer.start()
-    try:
-        for i in range(20):
-            await producer.send_and_wait(topic, b"%d" % i, partition=0)
-            await producer.send_and_wait(changelog, b"%d" % i, partition=0)
-    finally:
-        await producer.stop()
+    await _fill(broker.bootstrap, [topic, changelog])
     consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=settings.app_id + "-seek",
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
@@ -243,7 +249,6 @@ class _PauseState:
     _set_active_tps = Consumer._set_active_tps
 
     def __init__(self, assigned: set[TP]) -> None:
-        import asyncio
 
         self.assigned = assigned
         self._active_partitions: set[TP] | None = set()
@@ -273,7 +278,6 @@ class _PauseState:
 def _recovery_stand_in(consumer: _PauseState, generation: int) -> Any:
     """A ``Recovery`` with the attributes its ``on_recovery_completed`` reads, Faust's own
     ``_wait`` (the seek raced against the next rebalance) and mode's ``wait_first``."""
-    import asyncio
 
     from mode import Service
 
@@ -310,7 +314,6 @@ async def test_a_rebalance_during_the_seek_leaves_the_new_generation_paused() ->
     cancelled seek still released the held resume: generation 2 then fetched and processed
     from wherever aiokafka stood, before its seek, and the seek's read offsets then dropped
     the records re-fetched after it (the loss fix 1 was made for)."""
-    import asyncio
 
     from faust.tables.recovery import RebalanceAgain
 
@@ -343,7 +346,6 @@ async def test_a_rebalance_during_the_seek_leaves_the_new_generation_paused() ->
 
 
 async def test_the_held_resume_is_released_after_a_seek_in_the_same_generation() -> None:
-    import asyncio
 
     faust_fixes.apply()
     raw = {TP("raw", 0)}
@@ -439,18 +441,11 @@ async def test_a_fetch_outliving_its_last_active_partition_hands_out_nothing(bro
     loaded run: after the final seek the survivor stood at 349, 360 and 329 on the raw
     partitions committed at 74, 84 and 67, and at 192 on ``internal.dedup`` committed at 96:
     896 articles without an outcome."""
-    import asyncio
 
     settings = unique_settings(broker.url, tmp_path, partitions=1)
     stream, changelog = settings.topics.raw, settings.topics.raw + "-changelog"
     await create_topics(broker.url, [TopicSpec(stream, 1), TopicSpec(changelog, 1)])
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap)
-    await producer.start()
-    try:
-        for i in range(20):
-            await producer.send_and_wait(stream, b"%d" % i, partition=0)
-    finally:
-        await producer.stop()
+    await _fill(broker.bootstrap, [stream])
     consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
