@@ -325,8 +325,7 @@ class EventExtractor:
                                             actors, places, speakers)
             if etype is PloverType.ACCUSE and source is not None:
                 accusers.append((cand.start, source))
-            ban = (etype is PloverType.SANCTION and target is None
-                   and _domestic_ban(cand, target, actors))
+            ban = _domestic_ban(cand, target, actors)  # a SANCTION ban with no party: COERCE
             if ban:
                 etype = PloverType.COERCE
             if etype is PloverType.ASSAULT and cand.mode in _WEAPON_MODES:
