@@ -311,6 +311,10 @@ class Settings(BaseSettings):
     arrives, but Tansu often holds the fetch to its end, and every topic hop pays it: at 1,500 ms
     a record took over a second per hop at 200 articles/s. Short waits cost only more fetch
     requests while a partition is idle."""
+    producer_linger_ms: float = Field(10.0, ge=0, le=1_000)
+    """How long a producer (the worker's, and ``khabar replay``'s) holds a record to batch it with
+    the next ones. Every topic hop pays it, three from replay to enriched output: lower it for
+    latency at a modest rate, raise it for throughput in floods."""
     restart_after_outage: bool = True
     """After every bootstrap broker was unreachable, restart the worker process in place (same
     PID and port) once they answer again, instead of trusting the Kafka client's group state

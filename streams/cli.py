@@ -130,7 +130,8 @@ def replay(
         task = progress.add_task("replaying", total=len(records))
         try:
             sent = asyncio.run(produce(settings.broker_url, settings.topics.raw, records, rate=rate,
-                                       on_sent=lambda: progress.advance(task), security=settings.kafka))
+                                       on_sent=lambda: progress.advance(task), security=settings.kafka,
+                                       linger_ms=settings.producer_linger_ms))
         except KhabarError as exc:
             raise _fail(exc) from None
     err.print(f"sent {sent} records to {settings.topics.raw}")
@@ -285,11 +286,14 @@ def soak(
 @eval_app.command("events")
 def eval_events(gold: Path, split: Annotated[str | None, typer.Option(help="dev | test")] = None,
                 errors: Annotated[bool, typer.Option(
-                    help="Also list every missed and spurious event and actor mismatch")] = False) -> None:
+                    help="Also list every missed and spurious event and actor mismatch")] = False,
+                against: Annotated[Path | None, typer.Option(
+                    help="A second annotation of the same texts, scored instead of the extractor "
+                         "(inter-annotator agreement)")] = None) -> None:
     """Precision, recall and F1 of event extraction against a gold set."""
     from khabar.eval.events import main
 
-    raise typer.Exit(main(gold, split=split, errors=errors))
+    raise typer.Exit(main(gold, split=split, errors=errors, against=against))
 
 
 @eval_app.command("language")

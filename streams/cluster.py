@@ -63,6 +63,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "KHABAR_LIMITS": settings.limits.model_dump_json(),
         "KHABAR_PIPELINE": json.dumps(settings.pipeline),
         "KHABAR_STORE": settings.store,
+        "KHABAR_PRODUCER_LINGER_MS": str(settings.producer_linger_ms),
     }
     if settings.recovery_consistency_check is not None:
         env["KHABAR_RECOVERY_CONSISTENCY_CHECK"] = str(settings.recovery_consistency_check).lower()
@@ -215,7 +216,8 @@ class Stack:
     def produce(self, records: Sequence[tuple[str | None, bytes]], rate: float | None = None) -> int:
         """Send ``records`` to the raw topic (at most ``rate`` per second); returns how many."""
         assert self.settings.broker_url
-        return asyncio.run(produce(self.settings.broker_url, self.settings.topics.raw, records, rate=rate))
+        return asyncio.run(produce(self.settings.broker_url, self.settings.topics.raw, records, rate=rate,
+                                   linger_ms=self.settings.producer_linger_ms))
 
     def collect(self, done: Callable[[Collected], bool], timeout: float = 180.0,
                 topics: Sequence[str] | None = None) -> Collected:

@@ -44,17 +44,18 @@ def replay_records(articles: Sequence[RawArticle], loops: int = 1, limit: int | 
 
 async def produce(broker_url: str, topic: str, records: Iterable[tuple[str | None, bytes]],
                   rate: float | None = None, on_sent: Callable[[], None] | None = None,
-                  security: KafkaSecurity | None = None) -> int:
+                  security: KafkaSecurity | None = None, linger_ms: float = 10.0) -> int:
     """Send records to ``topic``; returns how many were sent.
 
     Args:
         rate: Messages per second at most; ``None`` sends as fast as the broker takes them.
         security: Protocol, TLS and SASL of the connection (``settings.kafka``); PLAINTEXT when unset.
+        linger_ms: How long the producer holds a record to batch it (``settings.producer_linger_ms``).
 
     Raises:
         BrokerError: The broker cannot be reached or refuses a record.
     """
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(broker_url), linger_ms=10,
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(broker_url), linger_ms=linger_ms,
                                 max_batch_size=262_144, acks="all", max_request_size=8_388_608,
                                 **aiokafka_kwargs(security))
     try:

@@ -109,7 +109,8 @@ def run_up(settings: Settings, seeds: Sequence[Path], loops: int = 2, once: bool
         articles: list[RawArticle] = list(iter_sources(seeds))
         records = list(replay_records(articles, loops=loops))
         ids = [k for k, _ in records]
-        sent = asyncio.run(produce(settings.broker_url, settings.topics.raw, records))
+        sent = asyncio.run(produce(settings.broker_url, settings.topics.raw, records,
+                                   linger_ms=settings.producer_linger_ms))
         console.print(f"replayed {sent} records ({len(articles)} articles x {loops})")
         t = settings.topics
         idset = set(ids)

@@ -185,7 +185,8 @@ def run_latency(stack: Stack, articles: Sequence[RawArticle], rate: float, timeo
     ids = {k for k, _ in records}
     topics = output_id_fields(stack.settings)
     t0 = time.perf_counter()
-    sent = asyncio.run(produce(stack.settings.broker_url, stack.settings.topics.raw, records, rate=rate))
+    sent = asyncio.run(produce(stack.settings.broker_url, stack.settings.topics.raw, records, rate=rate,
+                               linger_ms=stack.settings.producer_linger_ms))
     achieved = sent / max(time.perf_counter() - t0, 1e-9)
     try:
         got = asyncio.run(read_timed(stack.settings.broker_url, list(topics), keys_cover(ids, set(topics)),

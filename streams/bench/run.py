@@ -110,7 +110,8 @@ def run_all(opts: BenchOptions, console: Console | None = None) -> dict[str, Any
     report: dict[str, Any] = {
         "corpus": source, "articles": len(main), "workers": opts.workers, "partitions": opts.partitions,
         "parts": sorted(opts.only), "targets": {**{f"stage_ms_{k}": v for k, v in TARGETS_MS.items()}, **TARGETS},
-        "settings": {"faust": {"producer_max_batch_size": 262_144, "producer_linger": 0.01,
+        "settings": {"faust": {"producer_max_batch_size": 262_144,
+                               "producer_linger": Settings().producer_linger_ms / 1000,
                                "stream_buffer_maxsize": 16_384, "broker_max_poll_records": 2_000,
                                "broker_rebalance_timeout": 3.0},
                      # the workers' loop (they read KHABAR_EVENT_LOOP), and the passthrough's
