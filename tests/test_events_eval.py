@@ -10,6 +10,7 @@ import pytest
 from khabar.eval.events import (
     Item,
     _errors,
+    agreement,
     evaluate,
     main,
     match,
@@ -110,3 +111,29 @@ def test_main_prints_errors_on_request(tmp_path: Path, capsys: pytest.CaptureFix
     assert f"errors ({len(report.errors)})" in out
     assert any(m.kind == "missed" and m.type == "PROTEST" and m.trigger == "باريس" for m in report.errors)
     assert "g1  missed   PROTEST   «باريس»" in out
+
+
+def test_agreement_scores_a_second_annotation_on_the_shared_articles() -> None:
+    first = _gold([_ev("ASSAULT", "شنت", "RUS", "UKR"), _ev("CONSULT", "التقى", "FRA GOV", "UKR GOV")])
+    # the second annotator agrees on the attack (its source only by root), calls the meeting a
+    # visit on another word of the sentence, and adds a protest the first did not see
+    second = _gold([_ev("ASSAULT", "هجوما", "RUS MIL", "UKR"), _ev("CONSULT", "باريس", "FRA", None),
+                    _ev("PROTEST", "زيلينسكي", None, None)])
+    unshared = {**_gold([]), "article_id": "only-in-second"}
+    report = agreement([first], [second, unshared])
+    assert report.articles == 1
+    assert (report.overall.tp, report.overall.gold, report.overall.predicted) == (2, 2, 3)
+    assert report.overall_actors.tp == 1  # the meeting's target differs
+    assert report.by_type["PROTEST"].predicted == 1 and report.by_type["PROTEST"].tp == 0
+
+
+def test_agreement_refuses_different_texts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(json.dumps(_gold([_ev("ASSAULT", "شنت", "RUS", "UKR")]), ensure_ascii=False) + "\n",
+                     encoding="utf-8")
+    second.write_text(json.dumps({**_gold([]), "text": TEXT + " "}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(first, against=second) == 2
+    assert "different texts" in capsys.readouterr().out
+    assert main(first, against=first) == 0
+    out = capsys.readouterr().out
+    assert "against:" in out and "OVERALL        1     1  1.000  1.000  1.000" in out

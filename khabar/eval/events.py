@@ -216,27 +216,58 @@ def evaluate(records: list[dict[str, object]], extract: Extract | None = None,
         errors: Also list every miss, spurious event and actor mismatch in ``Report.errors``.
     """
     run = extract or default_extract()
+
+    def predicted(rec: dict[str, object]) -> list[Item]:
+        published = rec.get("published_at")
+        article = RawArticle(
+            id=str(rec.get("article_id") or "gold"), text=str(rec["text"]),
+            source=rec.get("source") if isinstance(rec.get("source"), str) else None,
+            published_at=datetime.fromisoformat(published) if isinstance(published, str) else None,
+        )
+        return to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
+                          e.source.code if e.source else None,
+                          e.target.code if e.target else None) for e in run(article)), article.text)
+
+    return _score(records, predicted, errors)
+
+
+def agreement(records: list[dict[str, object]], other: list[dict[str, object]],
+              errors: bool = False) -> Report:
+    """Score a second annotation of the same texts against the gold, as if it were the
+    extractor: its F1 is the inter-annotator agreement, the ceiling an extractor can be
+    expected to reach on what the two annotators share.
+
+    Only the articles both files hold are scored.
+
+    Raises:
+        GoldFormatError: An article's text differs between the two files.
+    """
+    by_id = {str(rec["article_id"]): rec for rec in other}
+    shared = [rec for rec in records if str(rec["article_id"]) in by_id]
+    for rec in shared:
+        if by_id[str(rec["article_id"])]["text"] != rec["text"]:
+            raise GoldFormatError(f"{rec['article_id']}: the two annotations have different texts")
+    return _score(shared, lambda rec: _gold_items(by_id[str(rec["article_id"])]), errors)
+
+
+def _gold_items(rec: dict[str, object]) -> list[Item]:
+    events = rec["events"]
+    assert isinstance(events, list)
+    return to_items(((g["type"], int(g["trigger_start"]), int(g["trigger_end"]),
+                      g.get("source"), g.get("target")) for g in events), str(rec["text"]))
+
+
+def _score(records: list[dict[str, object]], predicted: Callable[[dict[str, object]], list[Item]],
+           errors: bool) -> Report:
+    """Match each record's gold events with what ``predicted`` gives for it."""
     report = Report()
     types = [t.value for t in PloverType]
     for t in types:
         report.by_type[t] = Score()
         report.by_type_actors[t] = Score()
     for rec in records:
-        text = str(rec["text"])
-        published = rec.get("published_at")
-        article = RawArticle(
-            id=str(rec.get("article_id") or "gold"), text=text,
-            source=rec.get("source") if isinstance(rec.get("source"), str) else None,
-            published_at=datetime.fromisoformat(published) if isinstance(published, str) else None,
-        )
-        gold_events = rec["events"]
-        assert isinstance(gold_events, list)
-        gold = to_items(((g["type"], int(g["trigger_start"]), int(g["trigger_end"]),
-                          g.get("source"), g.get("target")) for g in gold_events), text)
-        predicted = run(article)
-        pred = to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
-                          e.source.code if e.source else None,
-                          e.target.code if e.target else None) for e in predicted), text)
+        gold = _gold_items(rec)
+        pred = predicted(rec)
         report.articles += 1
         for t in types:
             g_t = [g for g in gold if g.type == t]
@@ -247,7 +278,7 @@ def evaluate(records: list[dict[str, object]], extract: Extract | None = None,
                 s.predicted += len(p_t)
                 s.gold += len(g_t)
             if errors:
-                report.errors.extend(_errors(article.id, text, g_t, p_t))
+                report.errors.extend(_errors(str(rec.get("article_id") or "gold"), str(rec["text"]), g_t, p_t))
     for src, dst in ((report.by_type, report.overall), (report.by_type_actors, report.overall_actors)):
         for s in src.values():
             dst.tp += s.tp
@@ -293,7 +324,7 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def main(gold: Path, split: str | None = None, errors: bool = False) -> int:
+def main(gold: Path, split: str | None = None, errors: bool = False, against: Path | None = None) -> int:
     """Print precision, recall and F1 per type and overall; return a process exit code.
 
     Args:
@@ -301,17 +332,21 @@ def main(gold: Path, split: str | None = None, errors: bool = False) -> int:
         split: ``"dev"``, ``"test"`` or None for all records.
         errors: Also print every missed and spurious event and every actor mismatch, one a
             line (for error analysis: never on a held-out set you tune against).
+        against: A second annotation of (some of) the same texts, scored instead of the
+            extractor: inter-annotator agreement (:func:`agreement`).
 
     Returns:
-        0 on success, 2 when the gold file is unusable.
+        0 on success, 2 when a gold file is unusable.
     """
     try:
         records = read_gold(gold, split)
+        other = read_gold(against) if against is not None else None
+        print(f"gold: {gold}  split: {split or 'all'}" + (f"  against: {against}" if against else ""))
+        report = (evaluate(records, errors=errors) if other is None
+                  else agreement(records, other, errors=errors))
     except GoldFormatError as exc:
         print(f"error: {exc}")
         return 2
-    print(f"gold: {gold}  split: {split or 'all'}")
-    report = evaluate(records, errors=errors)
     print(format_report(report))
     if errors:
         print(f"\nerrors ({len(report.errors)}): article, kind, type, trigger, actors, sentence")
