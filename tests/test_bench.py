@@ -69,6 +69,12 @@ def test_bench_reports_every_figure(broker: EmbeddedBroker, tmp_path: Path) -> N
     assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert lat["n"] > LIMIT * 0.8  # most replicas are unique, so enriched (the latency is of enriched records)
     assert 0.5 * RATE < r["latency_achieved_per_s"] <= 1.1 * RATE
+    # the two hops of each enriched article add up to its latency: their medians bound the whole's
+    hops = r["latency_ms_by_hop"]
+    assert hops["prepare"]["n"] == hops["sequence"]["n"] == lat["n"]
+    assert all(hops[h]["p50"] >= 0 for h in hops)
+    assert lat["p50"] <= hops["prepare"]["p99"] + hops["sequence"]["p99"]
+    assert max(hops["prepare"]["p50"], hops["sequence"]["p50"]) <= lat["max"]
 
     assert set(r["stage_ms_median"]) == set(STAGES) == set(r["stage_ms_p99"]) == set(r["stage_ms_mean"])
     assert all(ms > 0 for ms in r["stage_ms_median"].values())

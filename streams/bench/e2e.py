@@ -15,7 +15,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -66,6 +66,10 @@ class Latency:
     offered_per_s: float
     achieved_per_s: float
     ms: dict[str, float]
+    #: The same articles' latency by hop: ``prepare`` from the raw record to its envelope on
+    #: the internal dedup topic (fetch, enrichment, the producer's linger), ``sequence`` from
+    #: the envelope to the enriched record (fetch, the wait for the order, the verdict, linger).
+    by_hop: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def start_stack(broker_url: str, tmp: Path, workers: int, partitions: int = 4,
@@ -184,21 +188,61 @@ def run_latency(stack: Stack, articles: Sequence[RawArticle], rate: float, timeo
     records = list(replay_records(articles))
     ids = {k for k, _ in records}
     topics = output_id_fields(stack.settings)
+    internal = stack.settings.topics.dedup
     t0 = time.perf_counter()
     sent = asyncio.run(produce(stack.settings.broker_url, stack.settings.topics.raw, records, rate=rate,
                                linger_ms=stack.settings.producer_linger_ms))
     achieved = sent / max(time.perf_counter() - t0, 1e-9)
     try:
-        got = asyncio.run(read_timed(stack.settings.broker_url, list(topics), keys_cover(ids, set(topics)),
+        got = asyncio.run(read_timed(stack.settings.broker_url, [*topics, internal],
+                                     _outputs_and_envelopes(ids, set(topics), internal,
+                                                            {stack.settings.topics.enriched,
+                                                             stack.settings.topics.duplicates}),
                                      timeout or 60 + 0.02 * len(ids), alive=lambda: _alive(stack)))
     except BenchError as exc:
         raise BenchError(f"latency run: {exc}\n{stack.logs()}") from exc
-    latencies = []
+    # an envelope is keyed by its article's id; progress markers carry no key
+    enveloped = {}
+    for r in got:
+        if r.topic == internal and r.key is not None:
+            enveloped.setdefault(r.key, r.timestamp_ms)
+    latencies, prepare_hop, sequence_hop = [], [], []
     for r in got:
         if r.topic == stack.settings.topics.enriched and r.key in ids:
             ingested = json.loads(r.value).get("ingested_at")
             if ingested:
-                latencies.append(r.timestamp_ms - _epoch_ms(ingested))
+                start = _epoch_ms(ingested)
+                latencies.append(r.timestamp_ms - start)
+                envelope = enveloped.get(r.key)
+                if envelope is not None:
+                    prepare_hop.append(envelope - start)
+                    sequence_hop.append(r.timestamp_ms - envelope)
     if not latencies:
         raise BenchError("latency run: no enriched record carried ingested_at")
-    return Latency(rate, achieved, latency_summary(latencies))
+    return Latency(rate, achieved, latency_summary(latencies),
+                   {"prepare": latency_summary(prepare_hop), "sequence": latency_summary(sequence_hop)})
+
+
+def _outputs_and_envelopes(ids: set[str], outputs: set[str], internal: str,
+                           decided_topics: set[str]) -> Callable[[list[Timed]], bool]:
+    """A ``done`` for :func:`read_timed`: every id accounted for on ``outputs``, and the envelope
+    of every article with a verdict (a record on ``decided_topics``) read from ``internal``,
+    which is read alongside the outputs and may lag behind them."""
+    covered = keys_cover(ids, outputs)
+    decided: set[str] = set()
+    enveloped: set[str] = set()
+    upto = 0
+
+    def done(records: list[Timed]) -> bool:
+        nonlocal upto
+        for r in records[upto:]:
+            if r.key is None:
+                continue
+            if r.topic == internal:
+                enveloped.add(r.key)
+            elif r.topic in decided_topics:
+                decided.add(r.key)
+        upto = len(records)
+        return covered(records) and decided <= enveloped
+
+    return done

@@ -194,6 +194,7 @@ def _broker_parts(opts: BenchOptions, main: Sequence[RawArticle], extra: Sequenc
                                 raise BenchError("the corpus has no articles left for the latency run: lower --limit")
                             lat = run_latency(stack, extra, opts.rate)
                             report["latency_ms"] = lat.ms
+                            report["latency_ms_by_hop"] = lat.by_hop
                             report["latency_offered_per_s"] = lat.offered_per_s
                             report["latency_achieved_per_s"] = lat.achieved_per_s
                     rss.extend(sampler.peak_mb.values())
@@ -273,6 +274,10 @@ def summary_table(report: dict[str, Any]) -> Table:
         _row(table, f"latency p50 at {rate:g}/s", lat["p50"], None, "ms")
         _row(table, f"latency p95 at {rate:g}/s", lat["p95"], None, "ms")
         _row(table, f"latency p99 at {rate:g}/s", lat["p99"], TARGETS["latency_p99_ms"], "ms")
+        for hop, what in (("prepare", "raw → envelope"), ("sequence", "envelope → output")):
+            by_hop = (report.get("latency_ms_by_hop") or {}).get(hop)
+            if by_hop and by_hop["n"]:
+                table.add_row(f"  {what}, p50 / p99", f"{by_hop['p50']:.0f} / {by_hop['p99']:.0f} ms", "", "", "")
         if report.get("latency_saturated"):
             table.add_row("  [yellow]offered rate above 1 worker's throughput: latency is queueing[/yellow]",
                           "", "", "", "")
