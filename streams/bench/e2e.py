@@ -202,11 +202,13 @@ def run_latency(stack: Stack, articles: Sequence[RawArticle], rate: float, timeo
     except BenchError as exc:
         raise BenchError(f"latency run: {exc}\n{stack.logs()}") from exc
     # an envelope is keyed by its article's id; progress markers carry no key
-    enveloped = {}
+    enveloped: dict[str, int] = {}
     for r in got:
         if r.topic == internal and r.key is not None:
             enveloped.setdefault(r.key, r.timestamp_ms)
-    latencies, prepare_hop, sequence_hop = [], [], []
+    latencies: list[float] = []
+    prepare_hop: list[float] = []
+    sequence_hop: list[float] = []
     for r in got:
         if r.topic == stack.settings.topics.enriched and r.key in ids:
             ingested = json.loads(r.value).get("ingested_at")
