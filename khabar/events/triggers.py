@@ -4,6 +4,7 @@ the merging of triggers that name one event."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -118,6 +119,10 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             continue
         if _blocked(cues, entry.type, m.start, m.end, doc):
             continue
+        if entry.phrase in _SENSES and _other_sense(m, norms, cues, doc):
+            continue
+        if entry.type is PloverType.SUPPORT and m.start and _word_at(norms, m.start - 1) in _WHICH:
+            continue  # بما يدعم التوسع، ضاقت عليهم الأرض بما رحبت: a consequence, an idiom
         if not entry.verbal and m.start and norms and (
                 norms[m.start - 1] in _ANY or (norms[m.start - 1] in _THIS and _generic(norms, m.start))):
             continue  # أي هجوم، لأي تهديد، مثل هذه الغارات: no specific occurrence
@@ -128,6 +133,205 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
         kept.append(m)
         reach = max(reach, m.end)
     return kept
+
+
+# ------------------------------------------------------------------ senses (pass 6)
+# An audit of a random corpus sample (eval/events/audit_pass6.md) found triggers whose other
+# sense their next or previous words tell. The words are looked up here, only when such a
+# trigger occurs, rather than filed as cues: most are frequent words (الذي، له، النظام) that
+# would cost a lexicon hit wherever they stand.
+
+
+def _words(*words: str) -> frozenset[str]:
+    return frozenset(normalize_word(w) for w in words)
+
+
+def _core(word: str) -> str:
+    """``word`` without its proclitics and article (وبالصورة -> صوره, للقمة -> قمه)."""
+    for pre in ("وال", "فال", "بال", "كال", "ولل", "لل", "ال"):
+        if word.startswith(pre) and len(word) > len(pre) + 1:
+            return word[len(pre):]
+    if len(word) > 3 and word[0] in "وف":
+        word = word[1:]
+    if len(word) > 3 and word[0] in "بل":
+        word = word[1:]
+    return word
+
+
+def _sentence_of(doc: Doc | None, start: int, end: int) -> tuple[int, int]:
+    """The token range of the sentence holding tokens ``[start, end)`` (twenty words either
+    side without ``doc``)."""
+    if doc is not None:
+        sentences = doc.sentences
+        i = bisect_right([s.first_token for s in sentences], start) - 1
+        if 0 <= i < len(sentences):
+            return sentences[i].first_token, sentences[i].last_token
+    return start - 20, end + 20
+
+
+def _word_near(norms: Sequence[str], start: int, end: int, words: frozenset[str],
+               core: bool = False) -> bool:
+    """Whether a token in ``[start, end)`` (clipped to the document) is one of ``words``
+    (compared without proclitics and article when ``core``)."""
+    for i in range(max(start, 0), min(end, len(norms))):
+        if (_core(norms[i]) if core else norms[i]) in words:
+            return True
+    return False
+
+
+#: Words before a bare قتل/القتل that make it a verbal noun in a phrase (تسببوا في قتل، أن قتل
+#: النفس، واقعة قتل الأسد): a killing talked about, rarely a report of one.
+_KILL_NOUN_BEFORE = _words("في", "أن", "إن", "على", "عن", "إلى", "من", "واقعة", "جريمة", "جرائم",
+                           "حادثة", "بينها", "منها", "شرعنت", "يحرضون", "تحريض", "استسهلت")
+
+#: Objects that make killing generic (قتل النفس، قتل الأبرياء).
+_KILL_GENERIC = _words("النفس", "الأنفس", "أنفس", "الأبرياء")
+
+#: Who is prayed to or for after دعا (دعا الشيخ المولى القدير أن، دعا له بالرحمة).
+_PRAYED = _words("المولى", "الله", "ربه", "بالرحمة", "بالمغفرة", "بالتوفيق", "بالشفاء", "بالنصر")
+_PRAYED_FOR = _words("له", "لها", "لهم")
+
+#: "That which led to" before دعا (الأمر الذي دعا الإدارة، مما دعا إلى): a cause, not a call.
+_CAUSE = _words("الذي", "والذي", "مما")
+
+#: Press words in the sentence of حوار (صحيفة، لـ«الشرق الأوسط»، مقابلة): an interview.
+_PRESS = _words("صحيفة", "صحفي", "صحافي", "مقابلة", "تلفزيوني", "أوسط")
+_CONDUCTED = _words("أجرى", "أجرت", "وأجرى", "وأجرت", "أجراه", "أجريناه")
+
+#: After لقاء/حوار: a press, public or national gathering (لقاء صحفي، اللقاء الوطني للنحالين،
+#: مخرجات الحوار الوطني).
+_GATHERING = _words("صحفي", "صحافي", "جماهيري", "مفتوح", "وطني")
+
+#: قمة as a top or a derby: after على، حديقة، أعلى، مباراة, before جبل (على قمة الاقتصاد، حديقة
+#: القمة، أعلى قمة بمنطقة عسير، مباراة القمة بين الأهلي والزمالك، قمة جبال روكي).
+_ON_TOP = _words("على", "وعلى", "حديقة", "أعلى", "مباراة")
+_PEAK = _words("جبل", "جبال", "الجبل", "الجبال", "هرم", "الهرم")
+
+#: ضربات الشمس، ضربات القلب: sunstroke and heartbeats.
+_BODY = _words("الشمس", "شمس", "القلب", "قلب")
+
+#: Around a demonstration noun: "all its forms and manifestations" (بشتى صوره ومظاهره) and a
+#: fair or festival (تظاهرة اقتصادية، التظاهرة الثقافية).
+_FORMS = _words("صورة", "صور", "أشكاله", "أشكالها", "أشكال")
+_FAIR = _words("اقتصادية", "ثقافية", "رياضية", "اجتماعية", "فنية", "سياحية", "علمية", "احتفالية")
+
+#: Before a truce: its end (إنهاء الهدنة، قطع الهدنة), no ceasefire.
+_TRUCE_END = _words("إنهاء", "انهاء", "قطع")
+
+#: A court upholding a ruling (أيدت محكمة الاستئناف الحكم): a ruling, not support.
+_COURT = _words("محكمة")
+
+#: After رفض: declining to be named or to comment (رفض المسؤول الكشف عن اسمه).
+_UNNAMED = _words("الكشف", "ذكر", "الإفصاح", "التعليق")
+
+#: Before a support word: a consequence or an idiom (بما يدعم التوسع، مما يدعم أدلة، بما رحبت).
+_WHICH = _words("بما", "مما")
+
+#: Around عقوبات: domestic penalties (عقوبات صارمة، مخالفات وعقوبات، فرض الغرامات والعقوبات).
+_PENALTY_AFTER = _words("صارمة", "رادعة", "مشددة", "تعزيرية")
+_PENALTY_BEFORE = _words("مخالفات", "غرامات", "ترقيات")
+
+#: Before aid: a need, not aid given (يحتاجون إلى المساعدات، بحاجة إلى مساعدات غذائية).
+_NEED = _words("يحتاج", "يحتاجون", "تحتاج", "نحتاج", "حاجة", "احتياجات", "يفتقرون")
+
+_RETALIATE = frozenset(f"{verb} {rest}" for verb, rest in (
+    ("سترد", "على|بقوة|وبقوة|بحزم|بكل"), ("سنرد", "على|بقوة|وبقوة|بحزم|بكل"),
+    ("سيردون", "على|بقوة|وبقوة|بحزم|بكل"), ("سيرد", "بقوة|وبقوة|بحزم|بكل")))
+
+#: Triggers with a frequent other sense that their neighbours tell (:func:`_other_sense`).
+#: The call verbs (دعا، دعت، يدعو، داعيا، دعاهم ...): also "to pray" and "to lead to".
+_CALL = frozenset({"دعا", "دعت", "دعوا", "دعو", "داعيا", "داعين", "داعية", "دعاه", "دعاها",
+                   "دعاهم", "دعتهم", "دعته", "دعتها"})
+
+#: Triggers with a frequent other sense that their neighbours tell (:func:`_other_sense`).
+_SENSES = frozenset({"قتل", "قتال", "حوار", "لقاء", "قمة", "ضربة", "ضربات", "مظاهرة", "تظاهرة",
+                     "تظاهر", "هدنة", "أيد", "رفض", "عقوبات", "أمر", "مساعدات", *_CALL,
+                     *_RETALIATE})
+
+
+def _other_sense(m: Mention, norms: Sequence[str], cues: dict[str, list[Mention]],
+                 doc: Doc | None = None) -> bool:
+    """Whether trigger ``m`` (its entry's phrase in :data:`_SENSES`) has its other sense here.
+
+    * bare قتل/القتل after a preposition, أن or a crime noun, with ب/ل, or with a generic
+      object is the verbal noun of a discussion (أن قتل المواطن حلال، تسببوا في قتل);
+      inflected verbs (قتلت، قتلوا، يقتل) stay;
+    * قتال with ل is a purpose (للقتال إلى جانب، الانضمام للقتال), not fighting;
+    * حوار near press words (صحيفة، لـ«الشرق الأوسط»، أجرى الحوار) is an interview; حوار and
+      لقاء before صحفي، جماهيري، الوطني are a press, public or national gathering;
+    * دعا with the one prayed to or for after it (دعا الشيخ المولى القدير أن، دعا له) is a
+      prayer, after الذي/مما a cause;
+    * قمة after على is a top (على قمة الاقتصاد، المواجهات على القمة), not a summit;
+    * ضربات الشمس/القلب are no strikes; مظاهره after صوره (بشتى صوره ومظاهره) and تظاهرة
+      اقتصادية are no demonstrations; إنهاء الهدنة is no ceasefire; a court's أيد is a
+      ruling; رفض الكشف عن اسمه is no refusal; عقوبات صارمة are domestic penalties; بيت أمر
+      is a town; يحتاجون إلى المساعدات is a need, not aid;
+    * a promised retaliation (سنرد بقوة) with the ف of a condition's answer is not coded.
+    """
+    phrase = m.hit.entry.phrase
+    clitic = m.hit.clitic
+    before, after = _word_at(norms, m.start - 1), _word_at(norms, m.end)
+    if phrase in _RETALIATE:
+        # a retaliation promised in the ف-clause of a condition (إذا تعرضت بلاده لهجوم فسنرد
+        # بقوة) is left to the condition rule, as the other events of such a clause are
+        return clitic.startswith("ف") and "COND" in cues
+    if phrase == "حوار":
+        lo, hi = _sentence_of(doc, m.start, m.end)
+        return (_core(after) in _GATHERING or before in _CONDUCTED
+                or _word_near(norms, lo, hi, _PRESS, core=True))
+    if phrase == "لقاء":
+        return _core(after) in _GATHERING
+    if phrase == "قتال":
+        return "ل" in clitic
+    if phrase in _CALL:
+        return (after in _PRAYED_FOR or before in _CAUSE
+                or _word_near(norms, m.end, m.end + 6, _PRAYED))
+    if phrase == "قمة":
+        return _core(before) in _ON_TOP or after in _PEAK
+    if phrase == "أمر":
+        return _core(before) == "بيت"  # بيت أمر, a West Bank town
+    if phrase in ("ضربة", "ضربات"):
+        return after in _BODY
+    if phrase in ("مظاهرة", "تظاهرة", "تظاهر"):
+        return _core(before) in _FORMS or _core(after) in _FAIR
+    if phrase == "هدنة":
+        return _core(before) in _TRUCE_END
+    if phrase == "أيد":
+        return _word_near(norms, m.start - 2, m.end + 2, _COURT, core=True)
+    if phrase == "رفض":
+        return _word_near(norms, m.end, m.end + 2, _UNNAMED)
+    if phrase == "مساعدات":
+        # (the needy may stand between: يحتاج أكثر من 21 مليون شخص في اليمن إلى المساعدات)
+        reach = 9 if before in ("الي", "والي") else 3
+        return _word_near(norms, m.start - reach, m.start, _NEED, core=True)
+    if phrase == "عقوبات":
+        return _core(after) in _PENALTY_AFTER or _core(before) in _PENALTY_BEFORE
+    if not norms or m.start >= len(norms):
+        return False
+    core = norms[m.start][len(clitic):]
+    if core not in ("قتل", "القتل", "لقتل"):
+        return False
+    return (clitic.endswith(("ب", "ل")) or before in _KILL_NOUN_BEFORE
+            or after in _KILL_GENERIC)
+
+
+#: What a body approves (وافق مجلس الوزراء على تعيين ...، الموافقة على النظام), compared without
+#: the article: approval of a measure is SUPPORT (GUIDELINES: وافق مجلس الأمن على), like that
+#: of an agreement (AGMT cues).
+_APPROVED = _words("تعيين", "تعيينات", "تأسيس", "نظام", "مشروع", "لائحة", "ميزانية", "تعديل",
+                   "تعديلات", "ترشيح", "تمديد", "إنشاء", "اعتماد", "تفويض", "ترخيص", "توصية",
+                   "توصيات", "قرارات", "استقالة")
+
+
+def _approves_measure(c: Candidate, norms: Sequence[str], breaks: set[int]) -> bool:
+    """Whether a measure (:data:`_APPROVED`) is the object of approval candidate ``c``: in its
+    clause within six words, or within sixteen right after على."""
+    for j in range(c.end, min(c.end + 17, len(norms))):
+        if _core(norms[j]) in _APPROVED and (
+                (j <= c.end + 6 and not _crosses(breaks, c.end - 1, j))
+                or norms[j - 1] == "علي"):
+            return True
+    return False
 
 
 #: How far (tokens before, after) the context a trigger ``needs`` may stand, by cue class;
@@ -307,10 +511,11 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
             c.entry = replace(c.entry, type=PloverType.ACCUSE, mode=None)
             c.mode = None
         elif (etype is PloverType.AGREE and c.entry.phrase in _APPROVE
-              and any((c.end <= m.start <= c.end + 6 and not _crosses(breaks, c.end - 1, m.start))
-                      or (c.end <= m.start <= c.end + 16 and 0 < m.start < len(norms)
-                          and norms[m.start - 1] == "علي")
-                      for m in cues.get("AGMT", ()))):
+              and (any((c.end <= m.start <= c.end + 6 and not _crosses(breaks, c.end - 1, m.start))
+                       or (c.end <= m.start <= c.end + 16 and 0 < m.start < len(norms)
+                           and norms[m.start - 1] == "علي")
+                       for m in cues.get("AGMT", ()))
+                   or _approves_measure(c, norms, breaks))):
             # (the object after على may follow the subject and a time phrase: ووافق البرلمان،
             # بعد جلسة طويلة، على الاتفاقية)
             c.entry = replace(c.entry, type=PloverType.SUPPORT)
