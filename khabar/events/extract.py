@@ -319,7 +319,8 @@ class EventExtractor:
             source, target, actor_factor = _roles(cand, actors, breaks, cues, speakers, places,
                                                   home)
             if etype is PloverType.ASSAULT or (
-                    source is not None and cand.entry.verbal and source.start >= cand.end):
+                    source is not None and source.start >= cand.end
+                    and (cand.entry.verbal or etype is PloverType.ACCUSE)):
                 # (the cases _fix_roles looks at, tested here: most candidates are neither)
                 source, target = _fix_roles(cand, source, target, accusers, cues, doc.norms,
                                             actors, places, speakers)

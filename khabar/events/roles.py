@@ -16,6 +16,7 @@ from khabar.events.lexicon import (
 from khabar.events.mentions import _HOSTS, _OBLIQUE, ActorMention, Candidate, Mention
 from khabar.text.normalize import Doc, Sentence, Token
 from schemas.models import (
+    Actor,
     Event,
     Location,
     PloverType,
@@ -25,6 +26,9 @@ from schemas.models import (
 _OBLIQUE_CLITICS = ("ب", "ل", "وب", "ول", "فب", "فل", "لل")
 
 _SUBJECT_BACK = 12
+#: The stem of summoning an envoy (ACCUSE with a diplomat named, triggers.tsv): استدعت،
+#: تستدعي، استدعاء.
+_SUMMON = "ستدع"
 
 _TARGET_AHEAD = 12
 
@@ -42,6 +46,10 @@ _HONORIFICS = frozenset({"جلاله", "فخامه", "سمو", "دوله", "مع
 _INHERIT = frozenset({PloverType.ASSAULT, PloverType.CONSULT, PloverType.SANCTION})
 
 
+#: Sectors of the state's forces and authorities (the doers of coercion in a protest story).
+_FORCES = (" COP", " GOV", " MIL")
+
+
 def _fill_actors(events: list[Event]) -> None:
     """Give events without a source the participants of a neighbouring mention.
 
@@ -49,7 +57,23 @@ def _fill_actors(events: list[Event]) -> None:
     mentioned again without actors ("أدى الهجوم إلى ...") take those of the nearest earlier
     mention of the type (else the next one: a lead sentence often names them later).
     """
+    looked = False  # the protesters of the article's first protest naming them, looked up once
+    crowd: Actor | None = None
     for i, ev in enumerate(events):
+        if (ev.type is PloverType.COERCE and ev.target is None and ev.source is not None
+                and ev.source.code.endswith(_FORCES)):
+            # police or authorities acting in a protest story act against the protesters
+            # (اعتقلت الشرطة 20 شخصا، استخدمت الغاز المسيل للدموع): the crowd is the target
+            # when the story's protest names protesters of the same state
+            if not looked:
+                looked = True
+                crowd = next((e.source for e in events if e.type is PloverType.PROTEST
+                              and e.source is not None
+                              and not e.source.code.endswith(_FORCES)), None)
+            if crowd is not None and crowd.code.split()[0] == ev.source.code.split()[0]:
+                events[i] = ev.model_copy(update={"target": crowd.model_copy(
+                    update={"span": None})})
+            continue
         if ev.type not in _INHERIT:
             continue
         if ev.source is not None:
@@ -573,6 +597,27 @@ def _fix_roles(cand: Candidate, source: ActorMention | None, target: ActorMentio
     * The casualty: in ``أصيب جنديان كوريان في انفجار`` or ``بمقتل 33 مسلحا من داعش بانفجار``
       the actor next to the casualty word, before the attack noun, is who was hit: the target.
     """
+    if (cand.entry.type is PloverType.ACCUSE and source is not None
+            and _SUMMON in cand.entry.phrase.split()[0]):
+        # استدعت الوزارة سفير كندا، استدعاء السفير السويدي، استدعت الخارجية الأردنية القائم
+        # بالأعمال في السفارة السويدية: the state of the envoy (named right after the diplomat
+        # word) is the target; the summoner is the other party: the subject after the verb,
+        # else the one named before it, else the other state named (مفوض كندا في الهند)
+        diplos = [d for d in cues.get("DIPLO", ()) if 0 <= d.start - cand.end <= 8]
+        # (his state right before a title that follows it, مفوض كندا السامي, but not the
+        # subject right after the verb, استدعت الخارجية الكويتية القائم بالأعمال; else the
+        # state named right after the title, سفير كندا، القائم بالأعمال في السفارة السويدية)
+        envoy = next((a for d in diplos for a in actors
+                      if a.end == d.start and a.start > cand.end), None) or next(
+            (a for d in diplos for a in actors if d.end <= a.start <= d.end + 3), None)
+        if envoy is not None:
+            doer = next((a for a in [source, target] if a is not None and not a.locative
+                         and a.root != envoy.root and a.start >= cand.end
+                         and a.start < envoy.start), None) or next(
+                (a for a in reversed(actors) if a.end <= cand.start and not a.oblique
+                 and cand.start - a.end <= 6 and a.root != envoy.root), None) or next(
+                (a for a in [source, target] if a is not None and a.root != envoy.root), None)
+            return doer, envoy
     if (source is not None and cand.entry.verbal and cand.entry.type not in _MATERIAL
             and source.start >= cand.end and not source.implicit
             and _own_subject(norms[cand.start], cand)):

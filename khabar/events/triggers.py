@@ -429,12 +429,30 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
         if etype is PloverType.ASSAULT and c.entry.phrase in _LIGHT and len(c.parts) == 1 and any(
                 k is not c and 0 < k.start - c.end <= 8 and not k.entry.verbal for k in assaults):
             continue
-        if etype is PloverType.ASSAULT and protesters and any(
-                0 <= c.start - p.end <= 8 and not _crosses(breaks, p.start, c.start)
-                and not _oblique_at(p, norms) for p in protesters):
+        if etype is PloverType.ASSAULT and ((protesters and any(
+                ((0 <= c.start - p.end <= 8 and not _crosses(breaks, p.start, c.start))
+                 or (c.entry.verbal and 0 <= p.start - c.end <= 1))
+                and not _oblique_at(p, norms) for p in protesters))
+                or _protesters_between(c, norms)):
+            # (the doers before the act, or a verb's subject right after it: اقتحم محتجون
+            # المقر، أضرم المتظاهرون النار; clashes between protesters and police)
             c.entry = replace(c.entry, type=PloverType.PROTEST, mode="riot")
             c.mode = "riot"
             etype = PloverType.PROTEST
+        if (etype is PloverType.COERCE and c.entry.mode == "restrict"
+                and c.entry.phrase in _CLOSE and _crowd_closing(c, cands, cues, norms)):
+            # roads closed by protesters (أغلق مئات المحتجين الطرق، إغلاق طرق بسبب
+            # التظاهرات) are a protest obstructing, not a restriction by the authorities
+            c.entry = replace(c.entry, type=PloverType.PROTEST, mode="obstruct")
+            c.mode = "obstruct"
+            etype = PloverType.PROTEST
+        if (etype is PloverType.MOBILIZE and c.entry.phrase.split()[0] in _DRILL
+                and cues.get("JOINT")):
+            # an exercise with its participants named (مناورات بمشاركة قوات ...، تدريبات
+            # الدول المشاركة) is joint: COOPERATE (a single army's drill stays MOBILIZE)
+            c.entry = replace(c.entry, type=PloverType.COOPERATE, mode=None)
+            c.mode = None
+            etype = PloverType.COOPERATE
         if meets and c.entry.phrase in _VISIT_NOUNS and len(c.parts) == 1:
             continue
         if etype is PloverType.ASSAULT and c.weight < _WEAK and any(
@@ -485,6 +503,14 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
         if (etype is not PloverType.PROTEST and "ل" in c.clitic
                 and any(0 <= c.start - p.end <= 8 for p in protests)):
             continue
+        if (etype is PloverType.ACCUSE and not c.entry.verbal and not c.clitic
+                and _word_at(norms, c.start).endswith("ا")
+                and any(0 <= c.start - p.end <= 8 for p in protests)):
+            continue  # the purpose of a protest in the accusative (خرجت مظاهرات استنكارا لـ)
+        if etype is PloverType.PROTEST and "ل" in c.clitic and not c.entry.verbal and any(
+                k.entry.type is PloverType.ACCUSE and 0 < c.start - k.end <= 8
+                and not _crosses(breaks, k.end - 1, c.start) for k in cands):
+            continue  # the purpose of a summons (استدعت السفير للاحتجاج على): no demonstration
         if etype is PloverType.COOPERATE and any(0 <= a.start - c.end <= 3 for a in assaults):
             continue
         if (etype is not PloverType.CONSULT and _word_at(norms, c.start - 1) in _ABOUT
@@ -563,6 +589,49 @@ _DISCUSS = frozenset({"بحث", "استعرض", "استعراض", "تناول", 
 
 #: How far (tokens) a discussion verb and the call framing it may stand apart.
 _FRAME_REACH = 16
+
+
+#: Exercise nouns: with participants named in the sentence they are joint (COOPERATE).
+_DRILL = frozenset({"مناورات", "مناوره", "تمرين", "تمارين", "تدريبات"})
+#: Clash nouns: with protesters among the sides named after بين they are a riot.
+_CLASH = frozenset({"اشتباك", "اشتباكات", "مواجهات", "صدامات", "اشتباكات مسلحه"})
+#: Closure triggers that protesters may be the doers of (roads, squares).
+_CLOSE = frozenset({"اغلق", "غلق", "اغلاق"})
+#: Words naming the cause of a closure (بسبب التظاهرات، جراء الاحتجاجات).
+_BECAUSE = frozenset({"بسبب", "جراء", "نتيجه", "اثر"})
+
+
+def _protester_word(word: str) -> bool:
+    """Whether a normalized token names protesters (المتظاهرين، والمحتجين، متظاهرون)."""
+    for pre in ("وال", "ال", "و", ""):
+        if word.startswith(pre) and len(word) > len(pre) + 3:
+            rest = word[len(pre):]
+            return rest.startswith("متظاهر") or rest in {"محتج", "محتجون", "محتجين"}
+    return False
+
+
+def _protesters_between(c: Candidate, norms: Sequence[str]) -> bool:
+    """A clash noun whose sides, after بين, include protesters (اشتباكات بين المتظاهرين
+    والشرطة، مواجهات بين قوات الأمن ومحتجين)."""
+    if c.entry.phrase.split()[0] not in _CLASH:
+        return False
+    # (one adjective may stand before بين: اشتباكات عنيفة بين ...)
+    at = c.end if _word_at(norms, c.end) == "بين" else c.end + 1
+    if _word_at(norms, at) != "بين":
+        return False
+    return any(_protester_word(w) for w in norms[at + 1:at + 5])
+
+
+def _crowd_closing(c: Candidate, cands: list[Candidate], cues: dict[str, list[Mention]],
+                   norms: Sequence[str]) -> bool:
+    """Whether a closure's doers are a crowd: a crowd word as the verb's subject right after it
+    (أغلق مئات النيجيريين)، protesters named close by, or a protest as its cause after بسبب."""
+    if any(0 <= m.start - c.end <= 1 for m in cues.get("CROWD", ())):
+        return True
+    if any(_protester_word(w) for w in norms[max(0, c.start - 3):c.end + 3]):
+        return True
+    return any(k.entry.type is PloverType.PROTEST and 0 < k.start - c.end <= 12
+               and _word_at(norms, k.start - 1) in _BECAUSE for k in cands)
 
 
 def _oblique_at(m: Mention, norms: Sequence[str]) -> bool:
