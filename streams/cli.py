@@ -289,11 +289,14 @@ def eval_events(gold: Path, split: Annotated[str | None, typer.Option(help="dev 
                     help="Also list every missed and spurious event and actor mismatch")] = False,
                 against: Annotated[Path | None, typer.Option(
                     help="A second annotation of the same texts, scored instead of the extractor "
-                         "(inter-annotator agreement)")] = None) -> None:
+                         "(inter-annotator agreement)")] = None,
+                causes: Annotated[bool, typer.Option(
+                    help="Also count the missed gold events by cause (no trigger word, filtered, "
+                         "other type): counts only, safe on held-out sets")] = False) -> None:
     """Precision, recall and F1 of event extraction against a gold set."""
     from khabar.eval.events import main
 
-    raise typer.Exit(main(gold, split=split, errors=errors, against=against))
+    raise typer.Exit(main(gold, split=split, errors=errors, against=against, causes=causes))
 
 
 @eval_app.command("language")

@@ -12,9 +12,11 @@ from khabar.eval.events import (
     _errors,
     agreement,
     evaluate,
+    format_causes,
     main,
     match,
     match_pairs,
+    miss_causes,
     read_gold,
     root,
     to_items,
@@ -137,3 +139,27 @@ def test_agreement_refuses_different_texts(tmp_path: Path, capsys: pytest.Captur
     assert main(first, against=first) == 0
     out = capsys.readouterr().out
     assert "against:" in out and "OVERALL        1     1  1.000  1.000  1.000" in out
+
+
+def test_misses_are_counted_by_cause(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = "شنت روسيا هجوما على أوكرانيا. واستهدفت الحملة الشباب في المدارس."
+
+    def ev(type_: str, trigger: str) -> dict[str, object]:
+        start = text.index(trigger)
+        return {"type": type_, "mode": None, "trigger": trigger, "trigger_start": start,
+                "trigger_end": start + len(trigger), "source": None, "target": None, "negated": False}
+
+    rec = {"article_id": "c1", "split": "dev", "source": None, "published_at": None, "text": text,
+           "events": [ev("ASSAULT", "شنت"),  # found
+                      ev("ASSAULT", "واستهدفت"),  # an ASSAULT entry that needs a military cue
+                      ev("CONSULT", "هجوما"),  # only an ASSAULT entry covers the word
+                      ev("PROTEST", "المدارس")]}  # no entry at all
+    causes = miss_causes([rec])
+    assert causes == {"found": 1, "filtered or merged": 1, "other type only": 1, "no trigger word": 1}
+    assert format_causes(causes) == ("missed gold events by cause: no trigger word 1 (25%), filtered or merged "
+                                     "1 (25%), other type only 1 (25%); found 1 of 4")
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(path, causes=True) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("found 1 of 4") and "المدارس" not in out  # counts, never sentences

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -218,17 +219,71 @@ def evaluate(records: list[dict[str, object]], extract: Extract | None = None,
     run = extract or default_extract()
 
     def predicted(rec: dict[str, object]) -> list[Item]:
-        published = rec.get("published_at")
-        article = RawArticle(
-            id=str(rec.get("article_id") or "gold"), text=str(rec["text"]),
-            source=rec.get("source") if isinstance(rec.get("source"), str) else None,
-            published_at=datetime.fromisoformat(published) if isinstance(published, str) else None,
-        )
-        return to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
-                          e.source.code if e.source else None,
-                          e.target.code if e.target else None) for e in run(article)), article.text)
+        article = _article(rec)
+        return _event_items(run(article), article.text)
 
     return _score(records, predicted, errors)
+
+
+def _article(rec: dict[str, object]) -> RawArticle:
+    published = rec.get("published_at")
+    return RawArticle(
+        id=str(rec.get("article_id") or "gold"), text=str(rec["text"]),
+        source=rec.get("source") if isinstance(rec.get("source"), str) else None,
+        published_at=datetime.fromisoformat(published) if isinstance(published, str) else None,
+    )
+
+
+def _event_items(events: Iterable[Event], text: str) -> list[Item]:
+    return to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
+                      e.source.code if e.source else None,
+                      e.target.code if e.target else None) for e in events), text)
+
+
+#: Why a gold event was missed, as :func:`miss_causes` counts it.
+MISS_CAUSES = ("no trigger word", "filtered or merged", "other type only")
+
+
+def miss_causes(records: list[dict[str, object]], settings: EventSettings | None = None) -> Counter[str]:
+    """The extractor's missed gold events (type match), counted by cause, and ``"found"``.
+
+    The cause is read off the lexicon's view of the gold trigger's words: no trigger entry
+    covers them (``"no trigger word"``: vocabulary); an entry of the gold type does, but no
+    event came of it (``"filtered or merged"``: a sense filter, a ``needs`` cue, a clause rule,
+    or merged with a neighbour of its type); only other types' entries do (``"other type
+    only"``). Counts only, no sentence: safe to run on a held-out set.
+    """
+    from khabar.events.extract import get_extractor
+    from khabar.events.lexicon import TriggerEntry
+    from khabar.pipeline import prepare_doc
+
+    extractor = get_extractor(settings or EventSettings())
+    out: Counter[str] = Counter()
+    for rec in records:
+        article = _article(rec)
+        doc = prepare_doc(article)
+        pred = _event_items(extractor.extract(doc, article), article.text)
+        gold = _gold_items(rec)
+        covering = [(doc.tokens[first].start, doc.tokens[first + n - 1].end,
+                     {h.entry.type.value for h in hits if isinstance(h.entry, TriggerEntry)})
+                    for first, n, hits, has_trigger in extractor.lexicon.scan(doc.norms) if has_trigger]
+        for t in {g.type for g in gold}:
+            g_t = [g for g in gold if g.type == t]
+            found = {gi for gi, _pi in match_pairs(g_t, [p for p in pred if p.type == t], actors=False)}
+            for gi, g in enumerate(g_t):
+                if gi in found:
+                    out["found"] += 1
+                    continue
+                types = set().union(*(ts for s, e, ts in covering if s < g.end and g.start < e))
+                out[MISS_CAUSES[0] if not types else MISS_CAUSES[1] if t in types else MISS_CAUSES[2]] += 1
+    return out
+
+
+def format_causes(causes: Counter[str]) -> str:
+    """One line: the missed gold events by cause, with their share of all gold events."""
+    total = sum(causes.values()) or 1
+    parts = [f"{c} {causes[c]} ({causes[c] / total:.0%})" for c in MISS_CAUSES]
+    return f"missed gold events by cause: {', '.join(parts)}; found {causes['found']} of {sum(causes.values())}"
 
 
 def agreement(records: list[dict[str, object]], other: list[dict[str, object]],
@@ -324,7 +379,8 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def main(gold: Path, split: str | None = None, errors: bool = False, against: Path | None = None) -> int:
+def main(gold: Path, split: str | None = None, errors: bool = False, against: Path | None = None,
+         causes: bool = False) -> int:
     """Print precision, recall and F1 per type and overall; return a process exit code.
 
     Args:
@@ -334,6 +390,7 @@ def main(gold: Path, split: str | None = None, errors: bool = False, against: Pa
             line (for error analysis: never on a held-out set you tune against).
         against: A second annotation of (some of) the same texts, scored instead of the
             extractor: inter-annotator agreement (:func:`agreement`).
+        causes: Also print the extractor's misses counted by cause (:func:`miss_causes`).
 
     Returns:
         0 on success, 2 when a gold file is unusable.
@@ -348,6 +405,8 @@ def main(gold: Path, split: str | None = None, errors: bool = False, against: Pa
         print(f"error: {exc}")
         return 2
     print(format_report(report))
+    if causes and against is None:
+        print(format_causes(miss_causes(records)))
     if errors:
         print(f"\nerrors ({len(report.errors)}): article, kind, type, trigger, actors, sentence")
         for m in report.errors:
