@@ -9,20 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from schemas.models import Event, PloverType
-from tests.support.events import code, extract_text, only_event, root
+from schemas.models import PloverType
+from tests.support.events import PublishedAt, code, root
 
-PUB = datetime(2015, 8, 1)
+AT = PublishedAt(datetime(2015, 8, 1))
+events_of, only = AT.events, AT.only
 
 A = PloverType
-
-
-def events_of(text: str) -> list[Event]:
-    return extract_text(text, PUB)
-
-
-def only(text: str, etype: PloverType) -> Event:
-    return only_event(text, etype, PUB)
 
 
 # ---- roles: the condemner is not the attacker ------------------------------------------

@@ -10,24 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from schemas.models import Event, PloverType
-from tests.support.events import code, extract_text, only_event, root
+from schemas.models import PloverType
+from tests.support.events import PublishedAt, code, root
 
-PUB = datetime(2023, 5, 1)
+AT = PublishedAt(datetime(2023, 5, 1))
+events_of, only = AT.events, AT.only
+types_of = AT.types
 
 A = PloverType
-
-
-def events_of(text: str) -> list[Event]:
-    return extract_text(text, PUB)
-
-
-def only(text: str, etype: PloverType) -> Event:
-    return only_event(text, etype, PUB)
-
-
-def types_of(text: str) -> set[PloverType]:
-    return {e.type for e in events_of(text)}
 
 
 # ---- riots: protesters as the doers of violence ----------------------------------------

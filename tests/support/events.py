@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from khabar.config import EventSettings
@@ -35,3 +36,21 @@ def root(actor: object) -> str | None:
     """The root of an actor's code, as the evaluation compares it (``UKR GOV`` -> ``UKR``)."""
     c = code(actor)
     return c.split()[0] if c else None
+
+
+@dataclass(frozen=True)
+class PublishedAt:
+    """The helpers above for articles published on one date (each round of rule tests has one):
+    ``AT = PublishedAt(datetime(2015, 8, 1))``, then ``AT.events(text)``, ``AT.types(text)``,
+    ``AT.only(text, type)``."""
+
+    published: datetime | None
+
+    def events(self, text: str) -> list[Event]:
+        return extract_text(text, self.published)
+
+    def types(self, text: str) -> set[PloverType]:
+        return {e.type for e in self.events(text)}
+
+    def only(self, text: str, etype: PloverType) -> Event:
+        return only_event(text, etype, self.published)
