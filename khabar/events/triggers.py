@@ -238,7 +238,6 @@ _RETALIATE = frozenset(f"{verb} {rest}" for verb, rest in (
     ("سترد", "على|بقوة|وبقوة|بحزم|بكل"), ("سنرد", "على|بقوة|وبقوة|بحزم|بكل"),
     ("سيردون", "على|بقوة|وبقوة|بحزم|بكل"), ("سيرد", "بقوة|وبقوة|بحزم|بكل")))
 
-#: Triggers with a frequent other sense that their neighbours tell (:func:`_other_sense`).
 #: The call verbs (دعا، دعت، يدعو، داعيا، دعاهم ...): also "to pray" and "to lead to".
 _CALL = frozenset({"دعا", "دعت", "دعوا", "دعو", "داعيا", "داعين", "داعية", "دعاه", "دعاها",
                    "دعاهم", "دعتهم", "دعته", "دعتها"})
@@ -440,13 +439,13 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
             c.mode = "riot"
             etype = PloverType.PROTEST
         if (etype is PloverType.COERCE and c.entry.mode == "restrict"
-                and c.entry.phrase in _CLOSE and _crowd_closing(c, cands, cues, norms)):
+                and _head(c) in _CLOSE and _crowd_closing(c, cands, cues, norms)):
             # roads closed by protesters (أغلق مئات المحتجين الطرق، إغلاق طرق بسبب
             # التظاهرات) are a protest obstructing, not a restriction by the authorities
             c.entry = replace(c.entry, type=PloverType.PROTEST, mode="obstruct")
             c.mode = "obstruct"
             etype = PloverType.PROTEST
-        if (etype is PloverType.MOBILIZE and c.entry.phrase.split()[0] in _DRILL
+        if (etype is PloverType.MOBILIZE and _head(c) in _DRILL
                 and cues.get("JOINT")):
             # an exercise with its participants named (مناورات بمشاركة قوات ...، تدريبات
             # الدول المشاركة) is joint: COOPERATE (a single army's drill stays MOBILIZE)
@@ -591,12 +590,18 @@ _DISCUSS = frozenset({"بحث", "استعرض", "استعراض", "تناول", 
 _FRAME_REACH = 16
 
 
+def _head(c: Candidate) -> str:
+    """The normalized first word of a candidate's entry (entries keep the data file's spelling:
+    أغلق, مناورة), to compare with the word sets below."""
+    return normalize_word(c.entry.phrase.split()[0])
+
+
 #: Exercise nouns: with participants named in the sentence they are joint (COOPERATE).
-_DRILL = frozenset({"مناورات", "مناوره", "تمرين", "تمارين", "تدريبات"})
+_DRILL = _words("مناورات", "مناورة", "تمرين", "تمارين", "تدريبات")
 #: Clash nouns: with protesters among the sides named after بين they are a riot.
-_CLASH = frozenset({"اشتباك", "اشتباكات", "مواجهات", "صدامات", "اشتباكات مسلحه"})
+_CLASH = _words("اشتباك", "اشتباكات", "مواجهات", "صدامات")
 #: Closure triggers that protesters may be the doers of (roads, squares).
-_CLOSE = frozenset({"اغلق", "غلق", "اغلاق"})
+_CLOSE = _words("أغلق", "غلق", "إغلاق")
 #: Words naming the cause of a closure (بسبب التظاهرات، جراء الاحتجاجات).
 _BECAUSE = frozenset({"بسبب", "جراء", "نتيجه", "اثر"})
 
@@ -613,7 +618,7 @@ def _protester_word(word: str) -> bool:
 def _protesters_between(c: Candidate, norms: Sequence[str]) -> bool:
     """A clash noun whose sides, after بين, include protesters (اشتباكات بين المتظاهرين
     والشرطة، مواجهات بين قوات الأمن ومحتجين)."""
-    if c.entry.phrase.split()[0] not in _CLASH:
+    if _head(c) not in _CLASH:
         return False
     # (one adjective may stand before بين: اشتباكات عنيفة بين ...)
     at = c.end if _word_at(norms, c.end) == "بين" else c.end + 1
