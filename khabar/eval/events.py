@@ -151,6 +151,8 @@ class Miss:
     sentence: str
     gold_actors: tuple[str | None, str | None] | None = None
     predicted_actors: tuple[str | None, str | None] | None = None
+    #: The trigger's character span in the article.
+    span: tuple[int, int] | None = None
 
     def line(self) -> str:
         """One line for a reader: what, where, and the sentence (cut at 160 characters)."""
@@ -220,7 +222,9 @@ def evaluate(records: list[dict[str, object]], extract: Extract | None = None,
 
     def predicted(rec: dict[str, object]) -> list[Item]:
         article = _article(rec)
-        return _event_items(run(article), article.text)
+        return to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
+                          e.source.code if e.source else None,
+                          e.target.code if e.target else None) for e in run(article)), article.text)
 
     return _score(records, predicted, errors)
 
@@ -234,17 +238,11 @@ def _article(rec: dict[str, object]) -> RawArticle:
     )
 
 
-def _event_items(events: Iterable[Event], text: str) -> list[Item]:
-    return to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
-                      e.source.code if e.source else None,
-                      e.target.code if e.target else None) for e in events), text)
-
-
 #: Why a gold event was missed, as :func:`miss_causes` counts it.
 MISS_CAUSES = ("no trigger word", "filtered or merged", "other type only")
 
 
-def miss_causes(records: list[dict[str, object]], settings: EventSettings | None = None) -> Counter[str]:
+def miss_causes(records: list[dict[str, object]], report: Report | None = None) -> Counter[str]:
     """The extractor's missed gold events (type match), counted by cause, and ``"found"``.
 
     The cause is read off the lexicon's view of the gold trigger's words: no trigger entry
@@ -252,30 +250,35 @@ def miss_causes(records: list[dict[str, object]], settings: EventSettings | None
     event came of it (``"filtered or merged"``: a sense filter, a ``needs`` cue, a clause rule,
     or merged with a neighbour of its type); only other types' entries do (``"other type
     only"``). Counts only, no sentence: safe to run on a held-out set.
+
+    Args:
+        records: Gold records.
+        report: Their :func:`evaluate` report made with ``errors=True`` (made here when not given):
+            its misses are classified, so the extractor does not run twice.
     """
-    from khabar.events.extract import get_extractor
-    from khabar.events.lexicon import TriggerEntry
+    from khabar.events.lexicon import TriggerEntry, get_lexicon
     from khabar.pipeline import prepare_doc
 
-    extractor = get_extractor(settings or EventSettings())
-    out: Counter[str] = Counter()
+    report = report if report is not None else evaluate(records, errors=True)
+    missed: dict[str, list[Miss]] = {}
+    for m in report.errors:
+        if m.kind == "missed":
+            missed.setdefault(m.article_id, []).append(m)
+    lexicon = get_lexicon()
+    out: Counter[str] = Counter({"found": report.overall.tp})
     for rec in records:
         article = _article(rec)
+        if article.id not in missed:
+            continue
         doc = prepare_doc(article)
-        pred = _event_items(extractor.extract(doc, article), article.text)
-        gold = _gold_items(rec)
         covering = [(doc.tokens[first].start, doc.tokens[first + n - 1].end,
                      {h.entry.type.value for h in hits if isinstance(h.entry, TriggerEntry)})
-                    for first, n, hits, has_trigger in extractor.lexicon.scan(doc.norms) if has_trigger]
-        for t in {g.type for g in gold}:
-            g_t = [g for g in gold if g.type == t]
-            found = {gi for gi, _pi in match_pairs(g_t, [p for p in pred if p.type == t], actors=False)}
-            for gi, g in enumerate(g_t):
-                if gi in found:
-                    out["found"] += 1
-                    continue
-                types = set().union(*(ts for s, e, ts in covering if s < g.end and g.start < e))
-                out[MISS_CAUSES[0] if not types else MISS_CAUSES[1] if t in types else MISS_CAUSES[2]] += 1
+                    for first, n, hits, has_trigger in lexicon.scan(doc.norms) if has_trigger]
+        for m in missed[article.id]:
+            assert m.span is not None
+            start, end = m.span
+            types = set().union(*(ts for s, e, ts in covering if s < end and start < e))
+            out[MISS_CAUSES[0] if not types else MISS_CAUSES[1] if m.type in types else MISS_CAUSES[2]] += 1
     return out
 
 
@@ -350,7 +353,8 @@ def _errors(article_id: str, text: str, gold: list[Item], pred: list[Item]) -> l
         s, e = spans[item.sentence] if 0 <= item.sentence < len(spans) else (item.start, item.end)
         return Miss(article_id, kind, item.type, text[item.start:item.end], text[s:e],
                     (gold_actors.source, gold_actors.target) if gold_actors else None,
-                    (pred_actors.source, pred_actors.target) if pred_actors else None)
+                    (pred_actors.source, pred_actors.target) if pred_actors else None,
+                    (item.start, item.end))
 
     pairs = match_pairs(gold, pred, actors=False)
     matched_g = {gi for gi, _ in pairs}
@@ -399,14 +403,14 @@ def main(gold: Path, split: str | None = None, errors: bool = False, against: Pa
         records = read_gold(gold, split)
         other = read_gold(against) if against is not None else None
         print(f"gold: {gold}  split: {split or 'all'}" + (f"  against: {against}" if against else ""))
-        report = (evaluate(records, errors=errors) if other is None
+        report = (evaluate(records, errors=errors or causes) if other is None
                   else agreement(records, other, errors=errors))
     except GoldFormatError as exc:
         print(f"error: {exc}")
         return 2
     print(format_report(report))
     if causes and against is None:
-        print(format_causes(miss_causes(records)))
+        print(format_causes(miss_causes(records, report)))
     if errors:
         print(f"\nerrors ({len(report.errors)}): article, kind, type, trigger, actors, sentence")
         for m in report.errors:
