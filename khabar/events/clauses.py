@@ -189,3 +189,15 @@ def _trigger_span(tokens: list[Token], cand: Candidate) -> tuple[int, int]:
     if strip and start >= first.end:
         start = first.start
     return start, tokens[cand.end - 1].end
+
+
+def _core(word: str) -> str:
+    """``word`` without its proclitics and article (وبالصورة -> صوره, للقمة -> قمه)."""
+    for pre in ("وال", "فال", "بال", "كال", "ولل", "لل", "ال"):
+        if word.startswith(pre) and len(word) > len(pre) + 1:
+            return word[len(pre):]
+    if len(word) > 3 and word[0] in "وف":
+        word = word[1:]
+    if len(word) > 3 and word[0] in "بل":
+        word = word[1:]
+    return word

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from khabar.events.camel import CamelNER
-from khabar.events.clauses import _crosses
+from khabar.events.clauses import _core, _crosses
 from khabar.events.lexicon import (
     Found,
     Hit,
@@ -631,7 +631,7 @@ def _fix_roles(cand: Candidate, source: ActorMention | None, target: ActorMentio
                      and cand.start - a.end <= _SUBJECT_BACK), None)
         return doer, source
     if (source is not None and source.start == cand.end and not cand.entry.verbal
-            and _noun_stem(norms[cand.end - 1]) in _OBJECT_GENITIVE
+            and _core(norms[cand.end - 1]) in _OBJECT_GENITIVE
             and not any(a.start >= source.end and a.oblique and a.prev not in _ORIGIN
                         for a in actors)):
         # مهاجمة أوكرانيا، استهداف سفينة قطرية: the genitive of a transitive masdar is what is
@@ -667,15 +667,6 @@ def _fix_roles(cand: Candidate, source: ActorMention | None, target: ActorMentio
             return source, target
         return None, victim
     return source, target
-
-
-def _noun_stem(word: str) -> str:
-    """A normalized noun without its proclitics and article (لمهاجمة -> مهاجمه)."""
-    for clitic in ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل"):
-        if word.startswith(clitic) and len(word) - len(clitic) > 2:
-            word = word[len(clitic):]
-            break
-    return word.removeprefix("ال")
 
 
 def _own_subject(word: str, cand: Candidate) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from khabar.budget import check_budget
-from khabar.events.clauses import _crosses, _cue_after, _cue_before, _marked, _near, _word_at
+from khabar.events.clauses import _core, _crosses, _cue_after, _cue_before, _marked, _near, _word_at
 from khabar.events.lexicon import (
     TriggerEntry,
 )
@@ -144,18 +144,6 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
 
 def _words(*words: str) -> frozenset[str]:
     return frozenset(normalize_word(w) for w in words)
-
-
-def _core(word: str) -> str:
-    """``word`` without its proclitics and article (وبالصورة -> صوره, للقمة -> قمه)."""
-    for pre in ("وال", "فال", "بال", "كال", "ولل", "لل", "ال"):
-        if word.startswith(pre) and len(word) > len(pre) + 1:
-            return word[len(pre):]
-    if len(word) > 3 and word[0] in "وف":
-        word = word[1:]
-    if len(word) > 3 and word[0] in "بل":
-        word = word[1:]
-    return word
 
 
 def _sentence_of(doc: Doc | None, start: int, end: int) -> tuple[int, int]:
@@ -607,7 +595,8 @@ _BECAUSE = frozenset({"بسبب", "جراء", "نتيجه", "اثر"})
 
 
 def _protester_word(word: str) -> bool:
-    """Whether a normalized token names protesters (المتظاهرين، والمحتجين، متظاهرون)."""
+    """Whether a normalized token names protesters (المتظاهرين، والمحتجين، متظاهرون); not
+    with ب or ل (بالمتظاهرين، للمحتجين), whose protesters are objects (:func:`_core` strips those)."""
     for pre in ("وال", "ال", "و", ""):
         if word.startswith(pre) and len(word) > len(pre) + 3:
             rest = word[len(pre):]
