@@ -19,9 +19,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="khabar: stre
 topics_app = typer.Typer(no_args_is_help=True, help="Create and inspect topics.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure quality against labeled sets.")
 schemas_app = typer.Typer(no_args_is_help=True, help="JSON Schema of the records.")
+senses_app = typer.Typer(no_args_is_help=True,
+                         help="Sense models of ambiguous trigger words: sample contexts, train, check.")
 app.add_typer(topics_app, name="topics")
 app.add_typer(eval_app, name="eval")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(senses_app, name="senses")
 
 err = Console(stderr=True)
 REPO = Path(__file__).resolve().parents[1]
@@ -317,6 +320,60 @@ def eval_dedup(
     from khabar.eval.dedup import main
 
     raise typer.Exit(main(corpus, threshold=threshold, limit=limit))
+
+
+SENSES_JSON = REPO / "khabar" / "events" / "data" / "senses.json"
+
+
+@senses_app.command("sample")
+def senses_sample(
+    out: Path,
+    corpus: Annotated[Path | None, typer.Option(help="SaudiNewsNet directory")] = None,
+    per_family: Annotated[int, typer.Option(help="contexts per family")] = 220,
+    seed: int = 13,
+) -> None:
+    """Draw unlabeled contexts of the sense-classified words from the corpus (gold articles excluded)."""
+    from khabar.eval.senses import main_sample
+
+    try:
+        raise typer.Exit(main_sample(out, corpus, per_family, seed, REPO / "eval" / "events"))
+    except KhabarError as exc:
+        raise _fail(exc) from None
+
+
+@senses_app.command("train")
+def senses_train(
+    labels: list[Path],
+    out: Annotated[Path, typer.Option(help="where to write the models")] = SENSES_JSON,
+    c: Annotated[float, typer.Option(help="inverse L2 regularization strength")] = 1.0,
+    min_precision: Annotated[float, typer.Option(help="cross-validated precision a threshold must reach")] = 0.7,
+    gold: Annotated[list[Path] | None, typer.Option(
+        help="a development gold set whose contexts the new models are also scored on (repeatable)")] = None,
+) -> None:
+    """Fit one model per family on labeled contexts; print cross-validated figures; write the models."""
+    from khabar.eval.senses import main_train
+
+    try:
+        raise typer.Exit(main_train(labels, out, c, min_precision, gold or ()))
+    except KhabarError as exc:
+        raise _fail(exc) from None
+
+
+@senses_app.command("check")
+def senses_check(
+    labels: list[Path],
+    c: Annotated[float, typer.Option(help="inverse L2 regularization strength")] = 1.0,
+    min_precision: Annotated[float, typer.Option(help="cross-validated precision a threshold must reach")] = 0.7,
+    gold: Annotated[list[Path] | None, typer.Option(
+        help="a development gold set whose contexts the models are also scored on (repeatable)")] = None,
+) -> None:
+    """Cross-validated precision, recall and F1 per family, without writing anything."""
+    from khabar.eval.senses import main_train
+
+    try:
+        raise typer.Exit(main_train(labels, None, c, min_precision, gold or ()))
+    except KhabarError as exc:
+        raise _fail(exc) from None
 
 
 @schemas_app.command("export")

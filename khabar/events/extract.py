@@ -62,6 +62,7 @@ from khabar.events.roles import (
     _speakers,
     _with_entities,
 )
+from khabar.events.senses import SenseJudge
 from khabar.events.triggers import _candidates, _disambiguate, _kept_triggers
 from khabar.text.normalize import Doc, Sentence, Token
 from schemas.models import (
@@ -92,8 +93,11 @@ class EventExtractor:
     """
 
     def __init__(self, settings: EventSettings, lexicon: Lexicon | None = None,
-                 lemmatizer: object | None = None, ner: CamelNER | None = None) -> None:
+                 lemmatizer: object | None = None, ner: CamelNER | None = None,
+                 senses: SenseJudge | None = None) -> None:
         self.settings = settings
+        #: judges the sense-classified triggers; ``None``: the packaged models, read on first use
+        self.senses = senses
         self.lexicon = lexicon if lexicon is not None else get_lexicon()
         self.lemmatizer = lemmatizer
         self.ner = ner
@@ -285,7 +289,8 @@ class EventExtractor:
                 calendar.append(m)
         if "SPORT" in cues or "COND" in cues:
             _disambiguate(cues, doc.norms)
-        kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set(), places, doc)
+        kept = _kept_triggers(trig, actor_ms, cues, doc.norms, seen or set(), places, doc,
+                              self.senses)
         if not kept:
             # a third of trigger sentences end here (زيارة with no actor, تقدم with no troops):
             # skip the clause analysis, the costliest part of a sentence

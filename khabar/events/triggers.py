@@ -14,6 +14,7 @@ from khabar.events.lexicon import (
     TriggerEntry,
 )
 from khabar.events.mentions import _FAILED_TALKS, _HOSTS, _NAME, _OBLIQUE, _WEAK, Candidate, Mention
+from khabar.events.senses import SenseJudge, family_of, get_senses, sense_features
 from khabar.text.normalize import Doc, normalize_word
 from schemas.models import (
     PloverType,
@@ -69,6 +70,7 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
                    seen: set[PloverType] | frozenset[PloverType] = frozenset(),
                    places: Sequence[Mention] = (),
                    doc: Doc | None = None,
+                   senses: SenseJudge | None = None,
                    ) -> list[Mention]:
     """The trigger mentions of a sentence that may be events, in order, before any clause
     analysis: the longest of overlapping triggers, one reading per span, with the context
@@ -86,6 +88,8 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             trigger, معركة عدن، سقطت المدينة، عدن سقطت).
         doc: The document, for the punctuation between tokens: a blocking word before a
             clause mark does not reach the trigger after it (لم يستبعد المواجهة، متوعدا خصومه).
+        senses: Judges the entries whose ``needs`` is ``SENSE:<family>``
+            (:mod:`khabar.events.senses`); ``None``: the packaged models.
     """
     sport = "SPORT" in cues and "MIL" not in cues
     # a sports report (an unambiguous sports word, no military one) codes no political event but
@@ -114,6 +118,10 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             # a city before a noun ends the phrase before it (في اليمن، سقوط قتلى)
             if not any(p.start == m.end or (entry.verbal and p.end == m.start)
                        for p in (*places, *actor_ms, *cues.get("CITY", ()))):
+                continue
+        elif (family := family_of(entry.needs)) is not None:
+            judge = senses if senses is not None else get_senses()
+            if not judge(family, sense_features(m, norms, cues, actor_ms, doc), m, doc):
                 continue
         elif entry.needs and not _needs_met(cues.get(entry.needs, ()), entry.needs, m):
             continue
@@ -455,6 +463,8 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
                 0 < k.start - c.end <= 4 and not _crosses(breaks, c.end - 1, k.start)
                 for k in releases):
             continue  # أطلق الحوثيون سراح ...: the light verb of a release
+        if etype is PloverType.COERCE and family_of(c.entry.needs) and _executed(cues, c.start):
+            continue  # نفذت السلطات حكم الإعدام: the execution (ASSAULT) is the event, not the ruling
         if (etype is PloverType.ASSAULT and c.entry.mode == "execute"
                 and not c.entry.verbal and _sentenced(cues, c.start, breaks)):
             # حكم عليه بالإعدام، عوقب بالإعدام: a death sentence is COERCE (GUIDELINES);
@@ -680,8 +690,13 @@ def _sentenced(cues: dict[str, list[Mention]], start: int, breaks: set[int]) -> 
         return any(start - window <= m.start < start
                    and not (clause and _crosses(breaks, m.start, start))
                    for m in cues.get(kind, ()))
-    # the executor and a time phrase may stand between: نفذت السلطات، صباح اليوم، حكم الإعدام
-    return near("SENTENCE", 4, True) and not near("EXECUTE", 10, False)
+    return near("SENTENCE", 4, True) and not _executed(cues, start)
+
+
+def _executed(cues: dict[str, list[Mention]], start: int) -> bool:
+    """An execution word (تنفيذ، نفذ) within 10 tokens before ``start``: the executor and a time
+    phrase may stand between (نفذت السلطات، صباح اليوم، حكم الإعدام)."""
+    return any(start - 10 <= m.start < start for m in cues.get("EXECUTE", ()))
 
 
 def _candidates(kept: list[Mention], cues: dict[str, list[Mention]],
@@ -707,8 +722,10 @@ def _candidates(kept: list[Mention], cues: dict[str, list[Mention]],
                 and (prev is last or prev is None or prev.end <= last.end)
                 and (entry.verbal != last.entry.verbal or entry.weight < _WEAK
                      or last.weight < _WEAK or m.start - last.end <= 1)
-                and not (entry.type is PloverType.COERCE and entry.mode != last.mode)):
-            # (a raid and the arrests it led to are two COERCE events: modes differ)
+                and not (entry.type is PloverType.COERCE and (
+                    entry.mode != last.mode or family_of(entry.needs)))):
+            # (a raid and the arrests it led to are two COERCE events: modes differ; a ruling
+            # and the court's act on it, صادقت المحكمة على حكم، are two as well)
             if last.entry.phrase in _LIGHT and len(last.parts) == 1 and not entry.verbal:
                 # a light verb and its event noun: the noun is the trigger (GUIDELINES:
                 # شنت القوات، فجر اليوم، هجوما -> هجوما)
