@@ -230,3 +230,20 @@ def test_validate_scores_models_at_their_thresholds() -> None:
                                            ("ونجح طالب في الصف الثالث بتفوق.", NONE))]
     [report] = validate(models, held)
     assert (report.n, report.positives, report.precision, report.recall) == (2, 1, 1.0, 1.0)
+
+
+def test_the_packaged_models_are_what_the_committed_labels_train() -> None:
+    """data/senses.json is reproducible: retraining on eval/events/senses/labels.jsonl with the
+    file's own settings gives the same families, thresholds and weights."""
+    root = Path(__file__).resolve().parents[1]
+    packaged = json.loads((root / "khabar/events/data/senses.json").read_text(encoding="utf-8"))
+    data, _ = train(read_labels([root / "eval/events/senses/labels.jsonl"]),
+                    c=packaged["regularization_c"], min_precision=packaged["min_precision"])
+    assert data["families"].keys() == packaged["families"].keys()
+    for family, spec in packaged["families"].items():
+        fresh = data["families"][family]
+        assert fresh["threshold"] == spec["threshold"], family
+        assert fresh["bias"] == pytest.approx(spec["bias"], abs=2e-3), family
+        old, new = spec["weights"], fresh["weights"]
+        assert all(new.get(k, 0.0) == pytest.approx(old.get(k, 0.0), abs=2e-3)
+                   for k in old.keys() | new.keys()), family
