@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import pairwise
 
 from khabar.events.mentions import _FAILED_TALKS, _NAME, Candidate, Mention
@@ -191,8 +192,13 @@ def _trigger_span(tokens: list[Token], cand: Candidate) -> tuple[int, int]:
     return start, tokens[cand.end - 1].end
 
 
+@lru_cache(maxsize=1 << 16)
 def _core(word: str) -> str:
-    """``word`` without its proclitics and article (وبالصورة -> صوره, للقمة -> قمه)."""
+    """``word`` without its proclitics and article (وبالصورة -> صوره, للقمة -> قمه).
+
+    Cached (bounded): the sense features ask for the cores of a dozen words around each
+    ambiguous trigger, the same common words again and again.
+    """
     for pre in ("وال", "فال", "بال", "كال", "ولل", "لل", "ال"):
         if word.startswith(pre) and len(word) > len(pre) + 1:
             return word[len(pre):]

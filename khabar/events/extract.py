@@ -51,6 +51,7 @@ from khabar.events.lexicon import (
 from khabar.events.mentions import _FAILED_TALKS, _NAME, _WEAK, ActorMention, Candidate, Mention
 from khabar.events.quantities import find_quantities
 from khabar.events.roles import (
+    _INHERIT,
     _actor_data,
     _actors,
     _domestic_ban,
@@ -60,6 +61,7 @@ from khabar.events.roles import (
     _locations,
     _roles,
     _speakers,
+    _subject,
     _with_entities,
 )
 from khabar.events.senses import SenseJudge
@@ -119,7 +121,7 @@ class EventExtractor:
         by_sentence, triggered, raw, link_line = self._scan(doc)
         if not triggered:
             return []
-        home = _Home(raw)
+        home = _Home(raw, _lede_end(doc))
         sentences = doc.sentences
         # a link line is rare: look for its cue only when its first word is in the content
         # text (a substring test on the folded text; مرابط also passes, and is then looked at)
@@ -312,6 +314,7 @@ class EventExtractor:
         quantities: dict[tuple[int, int], list[Quantity]] = {}
         out: list[Event] = []
         accusers: list[tuple[int, ActorMention]] = []  # who condemns what (see _fix_roles)
+        before: list[ActorMention | None] = []  # the sentence before's subject, looked up once
         for cand in candidates:
             check_budget()  # one sentence can hold thousands of triggers
             negated = cand.entry is not _FAILED_TALKS and _negated(cand, cues, candidates, breaks)
@@ -322,13 +325,22 @@ class EventExtractor:
                 etype, negated = PloverType.REJECT, False
             modality, modal_factor = _modality(cand, cues, breaks)
             source, target, actor_factor = _roles(cand, actors, breaks, cues, speakers, places,
-                                                  home)
+                                                  home, doc.norms)
             if etype is PloverType.ASSAULT or (
                     source is not None and source.start >= cand.end
                     and (cand.entry.verbal or etype is PloverType.ACCUSE)):
                 # (the cases _fix_roles looks at, tested here: most candidates are neither)
                 source, target = _fix_roles(cand, source, target, accusers, cues, doc.norms,
                                             actors, places, speakers)
+            if (source is None and cand.entry.verbal and home is not None
+                    and etype not in _INHERIT
+                    and cand.start - sent.first_token <= _PRO_DROP_AT
+                    and not any(a.end <= cand.start for a in actors)):
+                # a verb opening its sentence with no subject named (ودعا إلى ...، وأصر على ...):
+                # its subject is dropped, the one the sentence before names
+                if not before:
+                    before.append(_previous_subject(doc, sent, home))
+                source = before[0]
             if etype is PloverType.ACCUSE and source is not None:
                 accusers.append((cand.start, source))
             ban = _domestic_ban(cand, target, actors)  # a SANCTION ban with no party: COERCE
@@ -368,6 +380,39 @@ class EventExtractor:
                 confidence=round(confidence, 3),
             ))
         return out
+
+
+def _lede_end(doc: Doc) -> int:
+    """The token after the article's first sentence of content (the boilerplate before it, a
+    dateline or a byline, left out)."""
+    for s in doc.sentences:
+        if s.last_token - s.first_token > 3:
+            return s.last_token
+    return 0
+
+
+#: How many words may open a sentence before a verb whose subject is dropped (كما، ثم، لن).
+_PRO_DROP_AT = 1
+
+
+def _previous_subject(doc: Doc, sent: Sentence, home: _Home) -> ActorMention | None:
+    """The subject of the sentence before ``sent`` (see :func:`roles._subject`), as an actor
+    with no span of its own (it is not named in the event's sentence)."""
+    sentences = doc.sentences
+    i = bisect.bisect_left(sentences, sent.first_token, key=lambda s: s.first_token) - 1
+    if i < 0:
+        return None
+    prev = sentences[i]
+    ms = home.mentions(prev.first_token, prev.last_token)
+    if not ms:
+        return None
+    actors = _actors([m for m in ms if m.hit.kind == "actor"], doc.tokens, home,
+                     [m for m in ms if m.hit.kind == "place"])
+    subject = _subject(actors)
+    if subject is None:
+        return None
+    return ActorMention(sent.first_token, sent.first_token, subject.code, subject.name, False,
+                        implicit=True)
 
 
 def _by_sentence(mentions: list[Mention], sentences: list[Sentence]) -> dict[int, list[Mention]]:

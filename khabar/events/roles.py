@@ -3,7 +3,9 @@ actors), source and target of a candidate, the article's home country, locations
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 from khabar.events.camel import CamelNER
@@ -41,6 +43,9 @@ _LOCATIVE = frozenset({"في", "من", "قرب", "بالقرب", "داخل", "ش
 
 #: Honorifics (normalized) between من and a caller's name (من جلالة الملك، من فخامة الرئيس).
 _HONORIFICS = frozenset({"جلاله", "فخامه", "سمو", "دوله", "معالي"})
+
+#: Verbal acts of a crowd that, with no one named, address its own state's authorities.
+_CROWD_VOICE = frozenset({PloverType.REQUEST, PloverType.ACCUSE})
 
 #: Types whose unnamed participants are, in news prose, those of the story's other mentions.
 _INHERIT = frozenset({PloverType.ASSAULT, PloverType.CONSULT, PloverType.SANCTION})
@@ -108,15 +113,38 @@ def _fill_actors(events: list[Event]) -> None:
         })
 
 
+#: How much a state named in the lede counts towards the home country, against once elsewhere:
+#: the lede names where the story happens (ألقت الأجهزة الأمنية الكويتية القبض ...), the body
+#: may then name a neighbour more often.
+_LEDE_WEIGHT = 3
+
+
 class _Home:
     """The article's home country (the most named state), computed on first use only: most
     sentences never need it, and the events stage is on a CPU budget."""
 
-    __slots__ = ("_raw", "_root")
+    __slots__ = ("_lasts", "_lede", "_raw", "_root")
 
-    def __init__(self, raw: list[Found]) -> None:
+    def __init__(self, raw: list[Found], lede: int = 0) -> None:
         self._raw = raw
+        self._lede = lede  # tokens [0, lede) are the lede: the states it names count more
         self._root: str | bool | None = False
+        self._lasts: list[int] | None = None
+
+    def mentions(self, lo: int, hi: int) -> list[Mention]:
+        """The lexicon's mentions lying on tokens ``[lo, hi)`` (a sentence with no trigger has
+        none built: this builds them, for the rare rule that looks at the sentence before)."""
+        if self._lasts is None:
+            # the scan orders hits by their last token
+            self._lasts = [first + n - 1 for first, n, _h, _t in self._raw]
+        i = bisect.bisect_left(self._lasts, lo)
+        out: list[Mention] = []
+        for first, n, hits, _t in islice(self._raw, i, None):
+            if first + n > hi:
+                break
+            if first >= lo:
+                out.extend(Mention(first, first + n, h) for h in hits)
+        return out
 
     @property
     def root(self) -> str | None:
@@ -135,9 +163,10 @@ class _Home:
                         found.append((last, st))
                     elif st is not None:
                         hidden.append((first - 1, last))
+            lede = self._lede
             for last, st in found:
                 if not hidden or not any(a <= last <= b for a, b in hidden):
-                    counts[st] = counts.get(st, 0) + 1
+                    counts[st] = counts.get(st, 0) + (_LEDE_WEIGHT if last < lede else 1)
             # ties: the first named (dicts keep insertion order, max keeps the first maximum)
             self._root = max(counts, key=counts.__getitem__) if counts else None
         return self._root  # type: ignore[return-value]
@@ -152,6 +181,27 @@ _NEEDS_PARTY = frozenset({"side", "spokesperson", "minister", "official", "offic
 #: are no actor.
 _CONSTRUCT = frozenset({"قوات", "جيش", "حكومه", "رئيس", "وزير", "مسؤول", "مسؤولو", "دوريه",
                         "جنود", "مسلحو", "مسلحي"})
+
+
+#: Two-word titles (normalized) whose organization follows with ل (الأمين العام للأمم المتحدة،
+#: المتحدث الرسمي لوزارة الخارجية).
+_TITLE_OF = frozenset({("الامين", "العام"), ("المتحدث", "الرسمي"), ("المدير", "العام"),
+                       ("المبعوث", "الخاص"), ("الممثل", "الخاص"), ("المفوض", "السامي"),
+                       ("المنسق", "الخاص"), ("المنسق", "العام"), ("المدير", "التنفيذي"),
+                       ("الرئيس", "التنفيذي"), ("المشرف", "العام")})
+
+
+#: Titles of a head of state (normalized) that name his state after a person's name (الملك
+#: حمد بن عيسى آل خليفة ملك مملكة البحرين): the sector before the name is that state's.
+_HEAD_OF_STATE = frozenset({"ملك", "رئيس", "امير", "سلطان", "رئيسه"})
+
+#: First words (normalized, without ال) of formal state names (جمهورية بنغلاديش، المملكة
+#: الأردنية): after a title with ل they name the official's state.
+_STATE_FORMS = ("جمهوريه", "مملكه", "دوله", "سلطنه", "اماره", "الجمهوريه", "المملكه",
+                "الدوله", "السلطنه", "الاماره")
+
+#: How many words a person's name may take between a sector noun and his head-of-state title.
+_NAME_TITLE_GAP = 8
 
 
 #: Words before an actor that make it the content of a report (قال إن روسيا ...), not a speaker.
@@ -210,8 +260,19 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
         sector = None
         start = m.start
         # the named party may follow a few words on (الملك محمد السادس ملك المغرب)
-        if (pending_sector is not None and m.start - pending_sector[0].end <= 3
-                and not any(tokens[i].norm in _THAT for i in range(pending_sector[0].end, m.start))):
+        if (pending_sector is not None
+                and (m.start - pending_sector[0].end <= 3
+                     or (m.start - pending_sector[0].end <= _NAME_TITLE_GAP
+                         and tokens[m.start - 1].norm in _HEAD_OF_STATE))
+                and not any(tokens[i].norm in _THAT for i in range(pending_sector[0].end, m.start))
+                and not (kind == "country" and m.hit.clitic.endswith(("ل", "لل"))
+                         and not tokens[m.start].norm[len(m.hit.clitic):].startswith(
+                             _STATE_FORMS))):
+            # (or further, after the person's name and his title: الملك حمد بن عيسى آل خليفة
+            # ملك مملكة البحرين; but a state's name after ل is where the act goes, not the
+            # official's state, which Arabic names with a demonym or a genitive: زيارة ...
+            # وزير الدفاع للأردن; a formal state name is a genitive: وزير الخارجية لجمهورية
+            # بنغلاديش)
             sector = pending_sector[1]
             start = pending_sector[0].start
             p_prev = tokens[start - 1].norm if start > 0 else ""
@@ -232,6 +293,8 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
             continue
         if (last is not None and m.start - last.end <= 2 and last.root == code.split()[0]
                 and not (m.hit.clitic.startswith("و") and kind != "person")
+                and not (oblique and m.start > last.end)  # (not across a preposition:
+                # الحملة التركية تتركز على حزب العمال الكردستاني are two parties)
                 and not (" " in code and " " in last.code and code != last.code)):
             # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor (not two sectors of a
             # state: الجيش التركي على أعضاء حزب العمال الكردستاني are two parties)
@@ -244,8 +307,14 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
                 and kind in ("demonym", "plural") and " " in last.code and " " not in code):
             # coordination shares the sector: المسؤولين الأوكرانيين والأمريكيين
             code = f"{code} {last.code.split()[1]}"
+        if (oblique and start == m.start and m.hit.clitic in ("ل", "لل") and not sector
+                and start >= 2 and (tokens[start - 2].norm, tokens[start - 1].norm) in _TITLE_OF):
+            # الأمين العام لمجلس التعاون: ل after a title is the genitive, not "to"; the titled
+            # official is the party, as subject-able as مجلس التعاون itself
+            start -= 2
+            oblique = tokens[start - 1].norm in _OBLIQUE if start > 0 else False
         p_tok = tokens[start - 1].norm if start > 0 else ""
-        land = kind == "demonym" and p_tok in _LAND
+        land = (kind == "demonym" and p_tok in _LAND) or p_tok in _BORDERING
         out.append(ActorMention(start, m.end, code, name, oblique,
                                 country=kind in ("country", "demonym", "plural"),
                                 locative=(kind == "seat" and (p_tok in _LOCATIVE
@@ -262,9 +331,22 @@ _LAND = frozenset({"الاراضي", "اراضي", "الحدود", "حدود", "
                    "المناطق", "الجهه", "الجانب"})
 
 
+#: Adjectives of lying next to (normalized): a state after them is where, not who (بقرية كامونا
+#: المتاخمة لنيجيريا، البلدات المحاذية لتركيا).
+_BORDERING = frozenset({"المتاخمه", "المتاخم", "متاخمه", "متاخم", "المحاذيه", "المحاذي",
+                        "محاذيه", "محاذي", "المجاوره", "المجاور", "مجاوره", "مجاور"})
+
+
 #: Types whose source acts materially: a reporter of the act (قال زيلينسكي عن الهجوم) is not it.
 _MATERIAL = frozenset({PloverType.ASSAULT, PloverType.COERCE, PloverType.MOBILIZE,
                        PloverType.PROTEST, PloverType.RETREAT, PloverType.AID})
+
+
+def _subject(actors: Sequence[ActorMention]) -> ActorMention | None:
+    """The first party a sentence names as a subject: not after a preposition, not a place,
+    not the content of a report (قال إن روسيا ...)."""
+    return next((a for a in actors if not a.oblique and not a.locative and not a.implicit
+                 and a.prev not in _THAT), None)
 
 
 def _with_entities(ner: CamelNER, tokens: list[Token], sent: Sentence,
@@ -312,6 +394,7 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
            cues: dict[str, list[Mention]] | None = None,
            speakers: Sequence[ActorMention] = (),
            places: Sequence[Mention] = (), home: _Home | None = None,
+           norms: Sequence[str] = (),
            ) -> tuple[ActorMention | None, ActorMention | None, float]:
     """``(source, target, confidence factor)`` for a trigger.
 
@@ -326,7 +409,9 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
       own (قال ماكرون إنه يلزم بوتين ...), and never of a material act he reports on;
     * an attack with no named victim targets the state of the places it hit;
     * unnamed doers implied by the act: arrests (تم القبض) by the police and protests by the
-      civilians of the state where they happen.
+      civilians of the state where they happen;
+    * a circumstantial participle after the main clause (رفضت الحكومة ...، منتقدة إسرائيل) is
+      done by the main clause's subject; the name after it is its object.
     """
     cues = cues or {}
     etype = cand.entry.type
@@ -344,6 +429,22 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
     between = next((a for a in after if a.start > 0 and a.start - cand.end <= 10
                     and a is not after[-1] and _prev_is(a, "بين")), None)
     origin = [a for a in after if a.prev in _ORIGIN]
+    if norms and not material and _circumstantial(norms[cand.start], cand, breaks):
+        # حال: the participle has no subject of its own (نفى الرئيس ... الاتهامات، متهما
+        # «قوى» ...، رفضت الولايات المتحدة ...، منتقدة سلطات البلاد): the main clause's subject,
+        # the first party the sentence names as a subject, does it
+        doer = next((a for a in named if a.end <= cand.start and not a.oblique
+                     and not a.locative and a.prev not in _THAT), None)
+        if doer is not None:
+            if cand.end < len(norms) and norms[cand.end].startswith("ايا"):
+                # its object is a pronoun (متهما إياها): the party it stands for, named after
+                # the subject before (هدد الرئيس التركي السويد ...، متهما إياها)
+                obj = next((a for a in named if doer.end <= a.start and a.end <= cand.start
+                            and not a.locative and _other_party(a, doer)), None)
+            else:
+                obj = next((a for a in after if a not in origin and _other_party(a, doer)),
+                           None)
+            return doer, obj, 1.0
     agents = cues.get("AGENT")
     agent = next((a for a in after if any(0 <= a.start - m.end <= 1 for m in agents)),
                  None) if agents else None
@@ -383,8 +484,15 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
             receiver = before[-1] if before else None
             return caller, receiver, 1.0
     owner = (not cand.entry.verbal and after and not after[0].oblique
-             and ((after[0].adjective and after[0].start - cand.end <= 1)
+             and ((after[0].adjective and after[0].start - cand.end <= 1
+                   and not any(cand.end <= d.start < after[0].start
+                               for d in cues.get("DIPLO", ()))
+                   and not any(norms[i] in _OBLIQUE or norms[i].startswith(("لل", "بال"))
+                               for i in range(cand.end, after[0].start) if i < len(norms)))
                   or (after[0].start == cand.end and etype in _GENITIVE_AGENT)))
+    # (a demonym after a diplomat qualifies him, not the act: طرد دبلوماسي كندي expels a
+    # Canadian; nor after a prepositional phrase: مساعدات للشعب اليمني go to Yemenis. The
+    # demonym is then the target, found below)
     if inside:
         source = inside[0]
     elif (before and cand.start - before[-1].end <= 1
@@ -416,12 +524,14 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
                    and (source is None or _other_party(a, source))
                    and (etype is not PloverType.PROTEST or a.prev in _AGAINST)),
                   None)
-    if source is None and etype in _IMPLIED:
+    implied = _IMPLIED.get(etype) or (
+        "COP" if etype is PloverType.ACCUSE and _inquiry(cand.entry.phrase) else None)
+    if source is None and implied is not None:
         state = _place_state(places, None)
         root = state.code if state is not None else (home.root if home is not None else None)
         if root is not None:
-            source = ActorMention(cand.start, cand.end, f"{root} {_IMPLIED[etype]}",
-                                  _IMPLIED[etype], False, implicit=True)
+            source = ActorMention(cand.start, cand.end, f"{root} {implied}", implied, False,
+                                  implicit=True)
     if (source is not None and source.conj and source in before
             and etype in _RECIPROCAL):
         # X و Y متفقتان / اشتبكت X و Y: the first named is the source, the other the target
@@ -462,8 +572,12 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         # two-sided fighting inside that state, both sides its own
         source = ActorMention(cand.start, cand.end, target.code.split()[0], target.name, False,
                               implicit=True)
-    if target is None and source is not None and etype is PloverType.PROTEST:
-        # protesters with no named target protest against their own state's authorities
+    if target is None and source is not None and (
+            etype is PloverType.PROTEST
+            or (etype in _CROWD_VOICE and source.code.endswith(" CVL"))):
+        # protesters with no named target protest against their own state's authorities; so
+        # do citizens and protesters who demand or accuse with no one named (يطالب آلاف
+        # المواطنين بحل جهاز أمني، يتهم المتظاهرون الطبقة السياسية بالفساد)
         target = ActorMention(source.start, source.end, f"{source.root} GOV", "government",
                               False, implicit=True)
     return source, target, factor
@@ -476,6 +590,16 @@ _GENITIVE_AGENT = frozenset({PloverType.ASSAULT, PloverType.THREATEN, PloverType
 
 #: Acts whose unnamed doer is implied: arrests by the police, protests by civilians.
 _IMPLIED = {PloverType.COERCE: "COP", PloverType.PROTEST: "CVL"}
+
+
+def _inquiry(phrase: str) -> bool:
+    """Whether an ACCUSE trigger is an investigation (تحقيق، التحقيقات، قيد التحقيق، استجواب،
+    تحريات): with no investigator named, the police of the state where it happens (as arrests)."""
+    return any(w in phrase for w in _INQUIRY)
+
+
+#: Stems of investigation triggers (as triggers.tsv writes them).
+_INQUIRY = ("تحقيق", "استجو", "تحريات")
 
 #: A protest's target is what it is against (ضد الحكومة), not whoever else is named.
 _AGAINST = frozenset({"ضد", "علي", "امام"})
@@ -505,9 +629,16 @@ def _place_state(places: Sequence[Mention], not_root: str | None) -> ActorMentio
 
 
 def _other_party(a: ActorMention, b: ActorMention) -> bool:
-    """Whether two actors are different parties: other states, or other sectors of one state
-    (الجيش التركي and حزب العمال الكردستاني: TUR MIL and TUR REB)."""
-    return a.root != b.root or (" " in a.code and " " in b.code and a.code != b.code)
+    """Whether ``a`` is another party than ``b``: another state, another sector of one state
+    (الجيش التركي and حزب العمال الكردستاني: TUR MIL and TUR REB), or a rebel group or the
+    opposition and the state it belongs to (الحملة التركية على حزب العمال الكردستاني)."""
+    return a.root != b.root or (" " in a.code and " " in b.code and a.code != b.code) or (
+        a.code != b.code and (a.code.endswith(_NON_STATE) or b.code.endswith(_NON_STATE)))
+
+
+#: Sectors of parties that are never their state itself: a rebel group or the opposition is
+#: another party than the state named bare (التركية ... حزب العمال الكردستاني).
+_NON_STATE = (" REB", " OPP")
 
 
 def _prev_is(a: ActorMention, word: str) -> bool:
@@ -667,6 +798,22 @@ def _fix_roles(cand: Candidate, source: ActorMention | None, target: ActorMentio
             return source, target
         return None, victim
     return source, target
+
+
+def _circumstantial(word: str, cand: Candidate, breaks: set[int]) -> bool:
+    """Whether the one-word verbal trigger ``word`` (normalized, proclitics included) is an
+    accusative active participle: مُفعِلاً (متهما، منتقدة، محملين، مطالبا), فاعلين (داعين) or,
+    set off by a comma, فاعلاً (واصفا). Nouns (مظاهرة) are not verbal, and a فاعلا form without
+    the comma may be a dual verb (طالبا)."""
+    if not cand.entry.verbal or " " in cand.entry.phrase:
+        return False
+    w = word[len(cand.clitic):]
+    if len(w) < 4:
+        return False
+    if w[0] == "م" and w.endswith(("ا", "ه", "ين")) and not w.endswith(("وا", "تا")):
+        return True
+    return len(w) >= 5 and w[1] == "ا" and (
+        w.endswith("ين") or (w.endswith("ا") and not w.endswith("وا") and cand.start in breaks))
 
 
 def _own_subject(word: str, cand: Candidate) -> bool:

@@ -14,7 +14,7 @@ from khabar.events.lexicon import (
     TriggerEntry,
 )
 from khabar.events.mentions import _FAILED_TALKS, _HOSTS, _NAME, _OBLIQUE, _WEAK, Candidate, Mention
-from khabar.events.senses import SenseJudge, family_of, get_senses, sense_features
+from khabar.events.senses import SENSE_PREFIX, SenseJudge, family_of, get_senses, sense_features
 from khabar.text.normalize import Doc, normalize_word
 from schemas.models import (
     PloverType,
@@ -119,11 +119,14 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             if not any(p.start == m.end or (entry.verbal and p.end == m.start)
                        for p in (*places, *actor_ms, *cues.get("CITY", ()))):
                 continue
-        elif (family := family_of(entry.needs)) is not None:
+        elif entry.needs is None:
+            pass
+        elif entry.needs.startswith(SENSE_PREFIX):
             judge = senses if senses is not None else get_senses()
+            family = entry.needs[len(SENSE_PREFIX):]
             if not judge(family, sense_features(m, norms, cues, actor_ms, doc), m, doc):
                 continue
-        elif entry.needs and not _needs_met(cues.get(entry.needs, ()), entry.needs, m):
+        elif not _needs_met(cues.get(entry.needs, ()), entry.needs, m):
             continue
         if _blocked(cues, entry.type, m.start, m.end, doc):
             continue
