@@ -118,6 +118,9 @@ def _fill_actors(events: list[Event]) -> None:
 #: may then name a neighbour more often.
 _LEDE_WEIGHT = 3
 
+#: A town's weight towards the home country, against 2 for a state's name or demonym.
+_TOWN_WEIGHT = 1
+
 
 class _Home:
     """The article's home country (the most named state), computed on first use only: most
@@ -153,20 +156,23 @@ class _Home:
             # a news agency's demonym (وكالة الأنباء الألمانية) names no participant, nor does
             # the dateline city right before the agency (طوكيو (رويترز)): the agency's hits
             # carry the state "" (one pass, then drop what lies inside them or just before)
-            found: list[tuple[int, str]] = []
+            # A state named only through a town counts half: the gazetteer's towns include
+            # homonyms (Paju, a Korean town, is spelled like a Philippine one) and asides (a
+            # lawyer who lives in Dubai), a state's own name or demonym is the story's
+            found: list[tuple[int, str, int]] = []
             hidden: list[tuple[int, int]] = []
             for first, n, hits, _t in self._raw:
                 last = first + n - 1
                 for h in hits:
                     st = h.state
                     if st:
-                        found.append((last, st))
+                        found.append((last, st, _TOWN_WEIGHT if h.kind == "place" else 2))
                     elif st is not None:
                         hidden.append((first - 1, last))
             lede = self._lede
-            for last, st in found:
+            for last, st, w in found:
                 if not hidden or not any(a <= last <= b for a, b in hidden):
-                    counts[st] = counts.get(st, 0) + (_LEDE_WEIGHT if last < lede else 1)
+                    counts[st] = counts.get(st, 0) + (_LEDE_WEIGHT * w if last < lede else w)
             # ties: the first named (dicts keep insertion order, max keeps the first maximum)
             self._root = max(counts, key=counts.__getitem__) if counts else None
         return self._root  # type: ignore[return-value]
@@ -253,6 +259,11 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
             flush(pending_sector, m.start)
             pending_sector = None
             continue
+        if (kind == "demonym" and not m.hit.clitic and pending_sector is None
+                and _outlet_demonym(tokens, m.start)):
+            # بحسب صحيفة لوفيغارو الفرنسية: the outlet reports, like a news agency (not
+            # وذكرت صحيفة أن القوات الروسية: the demonym is the forces')
+            continue
         if kind == "sector":
             flush(pending_sector, m.start)
             pending_sector = (m, code)
@@ -265,6 +276,7 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
                      or (m.start - pending_sector[0].end <= _NAME_TITLE_GAP
                          and tokens[m.start - 1].norm in _HEAD_OF_STATE))
                 and not any(tokens[i].norm in _THAT for i in range(pending_sector[0].end, m.start))
+                and not _oblique_apart(m, pending_sector[0], kind, tokens)
                 and not (kind == "country" and m.hit.clitic.endswith(("ل", "لل"))
                          and not tokens[m.start].norm[len(m.hit.clitic):].startswith(
                              _STATE_FORMS))):
@@ -295,6 +307,9 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
                 and not (m.hit.clitic.startswith("و") and kind != "person")
                 and not (oblique and m.start > last.end)  # (not across a preposition:
                 # الحملة التركية تتركز على حزب العمال الكردستاني are two parties)
+                and not any(tokens[i].norm.startswith("و") for i in range(last.end, m.start))
+                # (nor across a conjoined word: بين واشنطن وموسكو وحذر فلاديمير بوتين, the
+                # verb opens a new clause whose subject is the name after it)
                 and not (" " in code and " " in last.code and code != last.code)):
             # apposition: الرئيس الأوكراني فولوديمير زيلينسكي -> one actor (not two sectors of a
             # state: الجيش التركي على أعضاء حزب العمال الكردستاني are two parties)
@@ -313,6 +328,10 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
             # official is the party, as subject-able as مجلس التعاون itself
             start -= 2
             oblique = tokens[start - 1].norm in _OBLIQUE if start > 0 else False
+        if oblique and start == m.start and m.hit.clitic in ("ل", "لل") and prev_tok in _AFFILIATED:
+            # الهيئة ... التابعة لمنظمة التعاون الإسلامي: ل after a word of belonging is "of";
+            # the organization stands for its body, as subject-able as if named alone
+            oblique = False
         p_tok = tokens[start - 1].norm if start > 0 else ""
         land = (kind == "demonym" and p_tok in _LAND) or p_tok in _BORDERING
         out.append(ActorMention(start, m.end, code, name, oblique,
@@ -324,6 +343,49 @@ def _actors(ms: list[Mention], tokens: list[Token], home: _Home | None = None,
                                 adjective=kind == "demonym" and start == m.start))
     flush(pending_sector, len(tokens))
     return out
+
+
+#: Words of belonging (normalized) after which ل names whose a sector is (قوات حفظ السلام
+#: التابعة للأمم المتحدة).
+_AFFILIATED = frozenset({"التابعه", "التابع", "التابعين", "التابعون", "تابعه", "تابع",
+                         "تابعين"})
+
+
+#: News outlets (cores: no clitics, no article) whose demonym names a reporter.
+_OUTLETS = frozenset({"صحيفه", "قناه", "جريده", "مجله", "اذاعه", "تلفزيون", "موقع"})
+
+#: Words (normalized) that attribute a report to the outlet after them (بحسب صحيفة ...،
+#: وذكرت قناة ...).
+_REPORTING = frozenset({"وفقا", "بحسب", "حسب", "ذكرت", "وذكرت", "قالت", "وقالت", "افادت",
+                        "وافادت", "اوردت", "واوردت", "نقلت", "ونقلت"})
+
+
+def _outlet_demonym(tokens: list[Token], start: int) -> bool:
+    """Whether the demonym at ``start`` qualifies a news outlet named as the source of a
+    report a few words before (وفقا لصحيفة لوفيغارو الإخبارية الفرنسية): a reporter, not a
+    participant (a French paper attacked is still French: هاجم مسلحون صحيفة فرنسية)."""
+    for j in range(start - 1, max(start - 5, 0), -1):
+        if tokens[j].norm in _THAT:
+            return False
+        if _core(tokens[j].norm) in _OUTLETS:
+            return tokens[j - 1].norm in _REPORTING
+    return False
+
+
+#: How many words an unnamed body may take between a verb and التابعة ل + its named party.
+_BODY_GAP = 8
+
+
+def _oblique_apart(m: Mention, sector: Mention, kind: str, tokens: list[Token]) -> bool:
+    """Whether a named party written with ب or ل is the object of another word, not the
+    sector noun's state: several words on (الحكومة رسالة للأمم المتحدة: the letter goes to
+    the UN; not after a word of belonging: قوات حفظ السلام التابعة للأمم المتحدة), or a
+    capital with ب, which is where (المتظاهرون بالرباط: protesters in Rabat)."""
+    if not m.hit.clitic.endswith(("ب", "ل")):
+        return False
+    if kind == "seat" and m.hit.clitic.endswith("ب"):
+        return True
+    return m.start > sector.end and tokens[m.start - 1].norm not in _AFFILIATED
 
 
 #: Nouns of territory: a demonym after them is where, not who (الأراضي اليمنية، الحدود التركية).
@@ -503,8 +565,12 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
         source = before[-1]
     elif between is not None and (not before or between.start - cand.end <= 3):
         source = between  # محادثات ... بين المسؤولين الأوكرانيين والأمريكيين
-    elif cand.entry.verbal and after and after[0].start - cand.end <= 2 and not after[0].oblique:
-        source = after[0]  # verb-subject order: شنت روسيا ...، انسحب مسلحو الحوثيين
+    elif cand.entry.verbal and after and not after[0].oblique and (
+            after[0].start - cand.end <= 2
+            or (after[0].prev in _AFFILIATED and after[0].start - cand.end <= _BODY_GAP)):
+        # verb-subject order: شنت روسيا ...، انسحب مسلحو الحوثيين; or a body of the named
+        # party, its own name unknown: دعت الهيئة المستقلة لحقوق الإنسان التابعة لمنظمة ...
+        source = after[0]
     elif owner:
         # noun + demonym (بهجمات روسية، الهجمات الصاروخية الروسية، العقوبات الأمريكية) or, for
         # acts whose genitive is their doer, noun + name (تحذير بوتين، لهجوم موسكو): the actor
