@@ -341,16 +341,15 @@ def senses_sample(
         raise _fail(exc) from None
 
 
-@senses_app.command("train")
-def senses_train(
-    labels: list[Path],
-    out: Annotated[Path, typer.Option(help="where to write the models")] = SENSES_JSON,
-    c: Annotated[float, typer.Option(help="inverse L2 regularization strength")] = 1.0,
-    min_precision: Annotated[float, typer.Option(help="cross-validated precision a threshold must reach")] = 0.7,
-    gold: Annotated[list[Path] | None, typer.Option(
-        help="a development gold set whose contexts the new models are also scored on (repeatable)")] = None,
-) -> None:
-    """Fit one model per family on labeled contexts; print cross-validated figures; write the models."""
+#: Options ``senses train`` and ``senses check`` share.
+_SenseC = Annotated[float, typer.Option("--c", help="inverse L2 regularization strength")]
+_MinPrecision = Annotated[float, typer.Option(help="cross-validated precision a threshold must reach")]
+_SenseGold = Annotated[list[Path] | None, typer.Option(
+    help="a development gold set whose contexts the models are also scored on (repeatable)")]
+
+
+def _train_senses(labels: list[Path], out: Path | None, c: float, min_precision: float,
+                  gold: list[Path] | None) -> None:
     from khabar.eval.senses import main_train
 
     try:
@@ -359,21 +358,21 @@ def senses_train(
         raise _fail(exc) from None
 
 
-@senses_app.command("check")
-def senses_check(
+@senses_app.command("train")
+def senses_train(
     labels: list[Path],
-    c: Annotated[float, typer.Option(help="inverse L2 regularization strength")] = 1.0,
-    min_precision: Annotated[float, typer.Option(help="cross-validated precision a threshold must reach")] = 0.7,
-    gold: Annotated[list[Path] | None, typer.Option(
-        help="a development gold set whose contexts the models are also scored on (repeatable)")] = None,
+    out: Annotated[Path, typer.Option(help="where to write the models")] = SENSES_JSON,
+    c: _SenseC = 1.0, min_precision: _MinPrecision = 0.7, gold: _SenseGold = None,
 ) -> None:
-    """Cross-validated precision, recall and F1 per family, without writing anything."""
-    from khabar.eval.senses import main_train
+    """Fit one model per family on labeled contexts; print cross-validated figures; write the models."""
+    _train_senses(labels, out, c, min_precision, gold)
 
-    try:
-        raise typer.Exit(main_train(labels, None, c, min_precision, gold or ()))
-    except KhabarError as exc:
-        raise _fail(exc) from None
+
+@senses_app.command("check")
+def senses_check(labels: list[Path], c: _SenseC = 1.0, min_precision: _MinPrecision = 0.7,
+                 gold: _SenseGold = None) -> None:
+    """Cross-validated precision, recall and F1 per family, without writing anything."""
+    _train_senses(labels, None, c, min_precision, gold)
 
 
 @schemas_app.command("export")

@@ -50,3 +50,21 @@ def test_enrich_reads_files_too(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     (record,) = [json.loads(line) for line in out.stdout.splitlines()]
     assert record["kind"] == "enriched" and record["id"] == "e1"
+
+
+def test_senses_train_writes_models_check_writes_none_and_bad_labels_exit_1(tmp_path: Path) -> None:
+    from tests.test_senses import _labeled
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _labeled()),
+                      encoding="utf-8")
+    out = tmp_path / "senses.json"
+    trained = _khabar("senses", "train", str(labels), "--out", str(out))
+    assert trained.returncode == 0, trained.stderr
+    assert "talib" in trained.stdout and json.loads(out.read_text(encoding="utf-8"))["families"]["talib"]
+    checked = _khabar("senses", "check", str(labels), "--min-precision", "0.9")
+    assert checked.returncode == 0 and "talib" in checked.stdout and "written" not in checked.stdout
+    labels.write_text('{"family": "talib", "text": "x", "start": 0, "end": 1, "label": "YES"}\n',
+                      encoding="utf-8")
+    bad = _khabar("senses", "check", str(labels))
+    assert bad.returncode == 1 and "labels.jsonl:1" in bad.stderr
