@@ -28,13 +28,12 @@ from khabar.eval.senses import (
     validate,
 )
 from khabar.events.extract import EventExtractor
-from khabar.events.lexicon import _trigger_rows
+from khabar.events.lexicon import _trigger_rows, family_of
 from khabar.events.senses import (
     FEATURES_VERSION,
     SenseModel,
     SenseModelError,
     Senses,
-    family_of,
     get_senses,
     parse_models,
 )

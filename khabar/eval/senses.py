@@ -193,19 +193,10 @@ def read_labels(paths: Iterable[Path]) -> list[dict[str, Any]]:
 def features_of(records: Sequence[dict[str, Any]]) -> list[list[str] | None]:
     """Each labeled context's features, as the extractor computes them on its sentence
     (``None`` when the extractor no longer asks about that word there: the lexicon changed)."""
-    from khabar.pipeline import prepare_doc
-
-    recorder = Recorder()
-    extractor = _extractor(recorder)
-    out: list[list[str] | None] = []
-    for rec in records:
-        article = RawArticle(id=str(rec.get("article_id") or "label"), text=rec["text"])
-        recorder.asked = []
-        extractor.extract(prepare_doc(article), article)
-        found = next((q.features for q in recorder.asked
-                      if q.family == rec["family"] and q.start == rec["start"]), None)
-        out.append(found)
-    return out
+    articles = (RawArticle(id=str(rec.get("article_id") or "label"), text=rec["text"]) for rec in records)
+    return [next((q.features for q in asked if q.family == rec["family"] and q.start == rec["start"]),
+                 None)
+            for rec, (_, asked) in zip(records, asked_in(articles), strict=True)]
 
 
 @dataclass

@@ -237,6 +237,17 @@ def parse_tsv(text: str, columns: int) -> list[list[str]]:
     return rows
 
 
+#: The ``needs`` prefix of a sense-classified trigger entry (``SENSE:hukm``).
+SENSE_PREFIX = "SENSE:"
+
+
+def family_of(needs: str | None) -> str | None:
+    """The sense family a trigger entry's ``needs`` names, or ``None``."""
+    if needs and needs.startswith(SENSE_PREFIX):
+        return needs[len(SENSE_PREFIX):]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class TriggerEntry:
     """One trigger of the lexicon (all its inflected forms share it)."""
@@ -247,6 +258,8 @@ class TriggerEntry:
     weight: float
     needs: str | None
     verbal: bool  # a verb (V/VX/I): its subject may follow it
+    #: the sense family whose model decides this entry (``needs`` ``SENSE:<family>``), read once
+    sense: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +307,7 @@ def _trigger_forms(rows: list[list[str]], forbidden: set[str]) -> Iterator[tuple
                 weight=float(weight or 0.5),
                 needs=None if needs in ("", "-") else needs,
                 verbal=cls in ("V", "VX", "I") or (cls == "X" and " " not in phrase),
+                sense=family_of(needs),
             )
         except ValueError as exc:
             raise LexiconError(f"triggers.tsv: bad line {phrase!r}: {exc}") from exc

@@ -30,9 +30,6 @@ from khabar.events.lexicon import LexiconError
 from khabar.events.mentions import Mention
 from khabar.text.normalize import Doc
 
-#: The ``needs`` prefix of a sense-classified trigger entry (``SENSE:hukm``).
-SENSE_PREFIX = "SENSE:"
-
 #: Feature set version: a model trained on another version is refused at load.
 FEATURES_VERSION = 1
 
@@ -45,13 +42,6 @@ ACTOR_REACH = 6
 
 class SenseModelError(LexiconError):
     """``senses.json`` is unreadable, of another feature version, or malformed."""
-
-
-def family_of(needs: str | None) -> str | None:
-    """The sense family a trigger entry's ``needs`` names, or ``None``."""
-    if needs and needs.startswith(SENSE_PREFIX):
-        return needs[len(SENSE_PREFIX):]
-    return None
 
 
 def _sentence_bounds(doc: Doc | None, start: int, n_tokens: int) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from khabar.events.lexicon import (
     TriggerEntry,
 )
 from khabar.events.mentions import _FAILED_TALKS, _HOSTS, _NAME, _OBLIQUE, _WEAK, Candidate, Mention
-from khabar.events.senses import SENSE_PREFIX, SenseJudge, family_of, get_senses, sense_features
+from khabar.events.senses import SenseJudge, get_senses, sense_features
 from khabar.text.normalize import Doc, normalize_word
 from schemas.models import (
     PloverType,
@@ -121,10 +121,9 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
                 continue
         elif entry.needs is None:
             pass
-        elif entry.needs.startswith(SENSE_PREFIX):
+        elif entry.sense is not None:
             judge = senses if senses is not None else get_senses()
-            family = entry.needs[len(SENSE_PREFIX):]
-            if not judge(family, sense_features(m, norms, cues, actor_ms, doc), m, doc):
+            if not judge(entry.sense, sense_features(m, norms, cues, actor_ms, doc), m, doc):
                 continue
         elif not _needs_met(cues.get(entry.needs, ()), entry.needs, m):
             continue
@@ -466,7 +465,7 @@ def _context_rules(cands: list[Candidate], cues: dict[str, list[Mention]],
                 0 < k.start - c.end <= 4 and not _crosses(breaks, c.end - 1, k.start)
                 for k in releases):
             continue  # أطلق الحوثيون سراح ...: the light verb of a release
-        if etype is PloverType.COERCE and family_of(c.entry.needs) and _executed(cues, c.start):
+        if etype is PloverType.COERCE and c.entry.sense and _executed(cues, c.start):
             continue  # نفذت السلطات حكم الإعدام: the execution (ASSAULT) is the event, not the ruling
         if (etype is PloverType.ASSAULT and c.entry.mode == "execute"
                 and not c.entry.verbal and _sentenced(cues, c.start, breaks)):
@@ -726,7 +725,7 @@ def _candidates(kept: list[Mention], cues: dict[str, list[Mention]],
                 and (entry.verbal != last.entry.verbal or entry.weight < _WEAK
                      or last.weight < _WEAK or m.start - last.end <= 1)
                 and not (entry.type is PloverType.COERCE and (
-                    entry.mode != last.mode or family_of(entry.needs)))):
+                    entry.mode != last.mode or entry.sense))):
             # (a raid and the arrests it led to are two COERCE events: modes differ; a ruling
             # and the court's act on it, صادقت المحكمة على حكم، are two as well)
             if last.entry.phrase in _LIGHT and len(last.parts) == 1 and not entry.verbal:
