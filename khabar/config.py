@@ -315,6 +315,12 @@ class Settings(BaseSettings):
     """How long a producer (the worker's, and ``khabar replay``'s) holds a record to batch it with
     the next ones. Every topic hop pays it, three from replay to enriched output: lower it for
     latency at a modest rate, raise it for throughput in floods."""
+    envelope_batch_max: int = Field(32, ge=1, le=10_000)
+    """Most articles a worker sends the dedup sequencer in one record. A worker with more raw
+    records waiting packs their envelopes together (:class:`streams.envelope.EnvelopeBatch`): a
+    Kafka record costs the sending worker, the broker and the sequencer a fixed amount of work
+    however small it is. With nothing waiting, an envelope goes alone, so batching adds no
+    delay at a modest rate. 1: one record per article."""
     restart_after_outage: bool = True
     """After every bootstrap broker was unreachable, restart the worker process in place (same
     PID and port) once they answer again, instead of trusting the Kafka client's group state

@@ -10,7 +10,9 @@ Data flow (``P`` = ``settings.partitions``)::
   (content hash, URL key, shingles, MinHash signature), then enrichment (language,
   events) and the output records, serialized but for the fields the verdict decides.
   Duplicates are enriched too and their records dropped by the sequencer (11% of
-  SaudiNewsNet): that costs less CPU than another topic hop per unique article.
+  SaudiNewsNet): that costs less CPU than another topic hop per unique article. While
+  more raw records wait, envelopes go out several to a record (``KHABAR_ENVELOPE_BATCH_MAX``,
+  :class:`streams.envelope.EnvelopeBatch`); alone otherwise.
 * **sequence** (one partition, so one total order and one writer): orders probes by
   ingest time within a grace window, asks the in-memory :class:`DedupIndex` for a
   verdict, persists the index entry in the ``dedup_index`` table (changelog topic,
@@ -32,7 +34,7 @@ import asyncio
 import contextlib
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -65,16 +67,19 @@ from schemas.models import PloverType, RawArticle
 from streams import faust_fixes, offset_trace
 from streams.envelope import (
     MARKER_KEY,
+    EnvelopeBatch,
     ProbeEnvelope,
+    decode_batch,
     decode_envelope,
     decode_marker,
     encode_envelope,
     encode_marker,
+    is_batch,
     is_marker,
 )
 from streams.health import BrokerWatch, fold_repeated_client_errors
 from streams.metrics import Metrics
-from streams.outbox import AckAfterDelivery, Delivery, KafkaOutbox, Outbox
+from streams.outbox import AckAfterDelivery, Delivery, KafkaOutbox, Outbox, SharedAck
 from streams.security import faust_credentials
 from streams.sequencer import Sequencer
 from streams.topics import DEDUP_TABLE
@@ -87,6 +92,10 @@ log = structlog.get_logger("khabar.app")
 #: between flushes. Up to 64 MB of a worker's RSS went to these buffers (issue 9).
 ROCKSDB_TABLE_OPTIONS = {"block_cache_size": 8 << 20, "block_cache_compressed_size": 0,
                          "write_buffer_size": 8 << 20, "max_write_buffer_number": 2}
+
+#: A batch of envelopes older than this is sent by a timer (see ``drain_acks``). The agent sends
+#: its batch once nothing else is queued; a batch of 32 articles fills in about 0.1 s.
+HELD_MAX_SECONDS = 0.5
 
 
 def read_fetch_states(consumer: Any, tps: list[TP], done: Mapping[int, tuple[int, int]],
@@ -119,6 +128,21 @@ def read_fetch_states(consumer: Any, tps: list[TP], done: Mapping[int, tuple[int
             fetched_at=state.timestamp / 1000 if state.timestamp is not None else None,
             buffered=tp in buffered, processed=count, processed_offset=offset, committed=committed.get(tp))
     return out
+
+
+#: Acks one input event (or its share of a batch, :class:`SharedAck`).
+Ack = Callable[[], Awaitable[object]]
+
+
+@dataclass
+class Held:
+    """An article the sequencer holds until its verdict: the input record it came in, how to
+    ack it, the envelope, and the envelope's bytes (what a dead letter carries)."""
+
+    event: faust.types.EventT
+    ack: Ack
+    envelope: ProbeEnvelope
+    value: bytes
 
 
 @dataclass
@@ -286,6 +310,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         # acks of the last events before the input pauses (the agents drain only per event)
         for acks in (prepare_acks, sequence_acks):
             await acks.drain()
+        # Envelopes wait in the batch only while more raw records are queued for the agent;
+        # records Faust then skips (fetched before a rebalance) never reach it.
+        if held and time.monotonic() - held_since[0] > HELD_MAX_SECONDS:
+            await send_held()
 
     # ---------------------------------------------------------------- prepare
     pipeline = Pipeline(settings, on_stage=metrics.observe_stage)  # observes "language" and "events"
@@ -294,8 +322,14 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                               interval=ordering.progress_interval_ms / 1000,
                               heartbeat=ordering.progress_heartbeat_ms / 1000)
 
-    async def prepare_one(event: faust.types.EventT) -> Delivery:
-        """Prepare one raw record; returns the delivery of its envelope or dead letter."""
+    batch = EnvelopeBatch(settings.envelope_batch_max, settings.limits.max_output_bytes)
+    #: raw events handled since the last send: (event, how to ack it, its dead letter's
+    #: delivery or None when its envelope is in the batch, its ingest time)
+    held: list[tuple[faust.types.EventT, Ack, Delivery | None, float]] = []
+    held_since = [0.0]
+
+    async def prepare_one(event: faust.types.EventT) -> tuple[Delivery | None, tuple[str, bytes] | None]:
+        """Prepare one raw record: its key and envelope, or the delivery of its dead letter."""
         value = event.value
         ingested = datetime.fromtimestamp(event.message.timestamp, UTC) if event.message.timestamp else None
         t0 = time.perf_counter()
@@ -303,7 +337,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
             article = parse_raw(value, ingested, settings.limits)
         except Exception as exc:  # InvalidArticleError; anything else is a bug, same treatment
             metrics.count_article_in("invalid")
-            return await dead_letter(value, exc, event)
+            return await dead_letter(value, exc, event), None
         metrics.count_article_in(article.source or "unknown")
         t1 = time.perf_counter()
         metrics.observe_stage("parse", t1 - t0)
@@ -322,24 +356,68 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 "dedup envelope", settings.limits)
             metrics.observe_stage("emit", time.perf_counter() - t2)
         except Exception as exc:  # one article's failure must not stop the partition
-            return await dead_letter(value, exc, event, article.id)
-        delivery = await send(t.dedup, article.id, envelope)
-        tracker.sent(ingested.timestamp() if ingested is not None else time.time())
-        return delivery
+            return await dead_letter(value, exc, event, article.id), None
+        return None, (article.id, envelope)
+
+    #: raw partition → offset of the last event the prepare agent took
+    taken: dict[TP, int] = {}
+
+    def more_raw_waiting() -> bool:
+        """Whether a raw partition this worker reads holds records past the last one taken.
+
+        Faust hands the agent one event per step of the event loop, so its queue is always
+        empty; the client's high-water mark tells instead. On Kafka it is the log's end; on
+        Tansu, the end of what the client fetched so far: both mean more records are coming.
+        """
+        consumer = app.consumer
+        for tp, offset in taken.items():
+            try:
+                end = consumer.highwater(tp)
+            except Exception:  # not assigned any more, or no consumer (agent tests): nothing waits
+                continue
+            if end is not None and offset + 1 < end:
+                return True
+        return False
+
+    async def send_held() -> None:
+        """Send the batch; queue the acks of the events held, and tell the tracker of them."""
+        # both taken before the first await: the timer below may call this meanwhile
+        record, events = batch.take(), held.copy()
+        held.clear()
+        delivery = await send(t.dedup, *record) if record is not None else None
+        for event, ack, own, ingested in events:
+            done = own if own is not None else delivery  # no dead letter: its envelope was in the batch
+            if done is None:
+                raise RuntimeError("an event held without a dead letter nor an envelope")
+            prepare_acks.add((done,), ack)
+            # its envelope or dead letter is with the producer: what markers may now cover
+            tracker.processed(event.message.partition, event.message.offset)
+            if own is None:
+                tracker.sent(ingested)
 
     @app.agent(raw_in, name="khabar.prepare")
     async def prepare_agent(stream: faust.StreamT[bytes]) -> None:
         manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
             offsets_watch.delivered(event.message.tp, event.message.offset)
-            prepare_acks.add((await prepare_one(event),), partial(manual.ack, event))
-            # its envelope or dead letter is with the producer: what markers may now cover
-            tracker.processed(event.message.partition, event.message.offset)
+            taken[event.message.tp] = event.message.offset
+            own, keyed = await prepare_one(event)
+            if keyed is not None:
+                if not batch.fits(keyed[1]):
+                    await send_held()
+                batch.add(*keyed)
+            if not held:
+                held_since[0] = time.monotonic()
+            held.append((event, partial(manual.ack, event), own, event.message.timestamp or time.time()))
+            # Send when the batch is full or nothing else is waiting: a flood fills batches,
+            # a trickle sends each envelope at once.
+            if batch.full or not more_raw_waiting():
+                await send_held()
             await prepare_acks.drain()
             await asyncio.sleep(0)  # let the sequencer and timers run between CPU-bound events
 
     # --------------------------------------------------------------- sequence
-    sequencer: Sequencer[tuple[faust.types.EventT, faust.StreamT[bytes], ProbeEnvelope]] = Sequencer(
+    sequencer: Sequencer[Held] = Sequencer(
         settings.dedup, sources=settings.partitions,
         # with rocksdb://, shingle sets live on disk next to the table, not in RAM
         blob_dir=settings.data_dir / "dedup-index" if rocksdb else None)
@@ -361,15 +439,16 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
 
     events_by_type = {ty: metrics.events.labels(type=ty.value) for ty in PloverType}
 
-    async def emit_unique(event: faust.types.EventT, env: ProbeEnvelope, story_id: str) -> list[Delivery]:
+    async def emit_unique(held: Held, story_id: str) -> list[Delivery]:
         # The records were serialized and size-checked by prepare; only story_id and
         # processed_at are joined in here. A longer story id can still push the enriched
         # record over the limit: checked before the first send, all or a dead letter.
+        env = held.envelope
         try:
             enriched = check_output_size(assemble_enriched(env.enriched, story_id, now_utc()), "enriched",
                                          settings.limits)
         except Exception as exc:
-            return [await dead_letter(event.value, exc, event, env.article.id)]
+            return [await dead_letter(held.value, exc, held.event, env.article.id)]
         deliveries = []
         for event_id, ty, ev_value in env.event_records():
             events_by_type[ty].inc()
@@ -389,21 +468,21 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
             # Faust's RocksDB store writes to the database of the *current event's*
             # partition (stores/rocksdb.py `_set`); a timer flush has no current event.
             # The entry belongs to the event being decided, so make it the current one.
-            remembered = _current_event.set(weakref.ref(d.token[0]))
+            held = d.token
+            remembered = _current_event.set(weakref.ref(held.event))
             try:
                 await outbox.remember(d.article.id, d.entry)
             finally:
                 _current_event.reset(remembered)
-            event, stream, env = d.token
             if d.verdict.kind == "unique":
                 metrics.unique.inc()
-                deliveries = await emit_unique(event, env, d.verdict.story_id)
+                deliveries = await emit_unique(held, d.verdict.story_id)
             else:
                 metrics.duplicates.labels(kind=d.verdict.kind).inc()
                 deliveries = [await send(t.duplicates, d.article.id,
                                          build_duplicate(d.article, d.verdict).model_dump_json().encode())]
                 observe_latency(t.duplicates, d.article)
-            sequence_acks.add(deliveries, partial(stream.ack, event))
+            sequence_acks.add(deliveries, held.ack)
         await sequence_acks.drain()
         for article_id in sequencer.take_expired():
             await outbox.forget(article_id)
@@ -426,25 +505,41 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         sequence_acks.add((), partial(stream.ack, event))
         await decide_ready()
 
+    async def take_envelope(event: faust.types.EventT, value: bytes, ack: Ack) -> None:
+        """Queue one article envelope for its verdict (dead-letter it when unreadable)."""
+        try:
+            env = decode_envelope(value)
+        except Exception as exc:  # ValueError; anything else is a bug, same treatment
+            sequence_acks.add((await dead_letter(value, exc, event),), ack)
+            return
+        article, header = env.article, env.header
+        ingest_ts = article.ingested_at.timestamp() if article.ingested_at else header.sent_at
+        if sequencer.push(Held(event, ack, env, value), article, env.probe, ingest_ts, header.partition,
+                          header.sent_at):
+            metrics.dedup_late.inc()
+
     @app.agent(dedup_topic, name="khabar.sequence")
     async def sequence_agent(stream: faust.StreamT[bytes]) -> None:
         # acked only once decided: a crash redelivers what was queued
         manual = stream.noack()  # type: ignore[attr-defined]
         async for event in manual.events():
             offsets_watch.delivered(event.message.tp, event.message.offset)
-            if is_marker(event.value):
+            value = event.value
+            ack: Ack = partial(manual.ack, event)
+            if is_batch(value):
+                try:
+                    envelopes = decode_batch(value)
+                except Exception as exc:  # ValueError: a truncated or empty batch is bad input
+                    sequence_acks.add((await dead_letter(value, exc, event),), ack)
+                    continue
+                shared = SharedAck(ack, len(envelopes))
+                for envelope in envelopes:
+                    await take_envelope(event, envelope, shared)
+            elif is_marker(value):
                 await take_marker(event, manual)
                 continue
-            try:
-                env = decode_envelope(event.value)
-            except Exception as exc:  # ValueError; anything else is a bug, same treatment
-                sequence_acks.add((await dead_letter(event.value, exc, event),), partial(manual.ack, event))
-                continue
-            article, header = env.article, env.header
-            ingest_ts = article.ingested_at.timestamp() if article.ingested_at else header.sent_at
-            if sequencer.push((event, manual, env), article, env.probe, ingest_ts, header.partition,
-                              header.sent_at):
-                metrics.dedup_late.inc()
+            else:
+                await take_envelope(event, value, ack)
             await decide_ready()
 
     flush_interval = max(0.05, settings.dedup.reorder_grace_seconds / 4)
@@ -553,6 +648,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
         if dedup_tp in revoked:
             log.info("sequencer_revoked", dropped=sequencer.revoke())
         tracker.forget()  # speak again only from observations made after the rebalance
+        taken.clear()
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def count_assigned(app_: Any, assigned: set[TP], **_: Any) -> None:

@@ -22,12 +22,22 @@ is a JSON object), so the first four bytes tell them apart::
 
 A marker is never an article: the sequencer feeds it to the reorder window and acks it;
 it is not counted, not dead-lettered, and makes no output.
+
+A *batch* carries several envelopes in one Kafka record, with the same empty lead and its own
+kind::
+
+    (empty) | b"batch" | envelope 1 | envelope 2 | ...
+
+A worker that has more raw records waiting sends its envelopes this way (:class:`EnvelopeBatch`):
+every Kafka record costs the worker, the sequencer and the broker a fixed amount of work (the
+client's and Faust's per-message machinery), whatever its size. With nothing else waiting, an
+envelope goes out alone, as it always did, so a trickle of articles waits for no batch.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +61,12 @@ _MARKER_LEAD = _FRAME.pack(0)
 MARKER_KIND = b"progress"
 #: Kafka key of the markers (the topic has one partition; the key only names the record).
 MARKER_KEY = "~progress"
+#: The second frame of a batch of envelopes (its kind).
+BATCH_KIND = b"batch"
+#: Kafka key of a batch of envelopes.
+BATCH_KEY = "~batch"
+#: How a batch begins: the empty lead, then its kind as a frame.
+_BATCH_LEAD = _MARKER_LEAD + _FRAME.pack(len(BATCH_KIND)) + BATCH_KIND
 
 
 class EnvelopeHeader(BaseModel):
@@ -121,9 +137,92 @@ def _pack_frames(frames: Iterable[bytes]) -> bytes:
     return b"".join(_FRAME.pack(len(f)) + f for f in frames)
 
 
+def is_batch(value: bytes) -> bool:
+    """True for a batch of envelopes (looks at its first two frames; decode to validate)."""
+    return value[:len(_BATCH_LEAD)] == _BATCH_LEAD
+
+
 def is_marker(value: bytes) -> bool:
-    """True for a progress marker (looks at the empty first frame only; decode to validate)."""
-    return value[:_FRAME.size] == _MARKER_LEAD
+    """True for a progress marker: an empty first frame and not a batch (decode to validate)."""
+    return value[:_FRAME.size] == _MARKER_LEAD and not is_batch(value)
+
+
+def encode_batch(envelopes: Sequence[bytes]) -> bytes:
+    """One record holding ``envelopes`` (each as :func:`encode_envelope` made it)."""
+    return _pack_frames((b"", BATCH_KIND, *envelopes))
+
+
+def decode_batch(value: bytes) -> list[bytes]:
+    """The envelopes of a batch :func:`encode_batch` wrote (each still to be decoded).
+
+    Raises:
+        ValueError: Not a batch, truncated bytes, or a batch of no envelope.
+    """
+    if not is_batch(value):
+        raise ValueError("not a batch of envelopes")
+    frames = _frames(value, "batch")
+    if len(frames) < 3:
+        raise ValueError("batch of no envelope")
+    return frames[2:]
+
+
+def article_ids(value: bytes) -> list[str]:
+    """Ids of the articles a record of the dedup topic carries: one for an envelope, each
+    envelope's for a batch, none for a progress marker (the bench reads envelopes back).
+
+    Raises:
+        ValueError: An unreadable record.
+    """
+    if is_batch(value):
+        return [decode_envelope(part).article.id for part in decode_batch(value)]
+    if is_marker(value):
+        return []
+    return [decode_envelope(value).article.id]
+
+
+class EnvelopeBatch:
+    """Envelopes a prepare instance holds until it sends them as one record.
+
+    Args:
+        max_count: Most envelopes in one record.
+        max_bytes: Largest record (``limits.max_output_bytes``): an envelope that would take
+            the batch past it waits for the next one.
+    """
+
+    def __init__(self, max_count: int, max_bytes: int) -> None:
+        self.max_count = max_count
+        self.max_bytes = max_bytes
+        self._envelopes: list[bytes] = []
+        self._first_key = ""
+        self._size = len(_BATCH_LEAD)
+
+    def fits(self, envelope: bytes) -> bool:
+        """Whether ``envelope`` can join the batch (an empty batch takes any envelope)."""
+        return not self._envelopes or (
+            len(self._envelopes) < self.max_count
+            and self._size + _FRAME.size + len(envelope) <= self.max_bytes)
+
+    def add(self, key: str, envelope: bytes) -> None:
+        """Hold ``envelope`` (Kafka key ``key``: the article id); call :meth:`fits` first."""
+        if not self._envelopes:
+            self._first_key = key
+        self._envelopes.append(envelope)
+        self._size += _FRAME.size + len(envelope)
+
+    @property
+    def full(self) -> bool:
+        return len(self._envelopes) >= self.max_count
+
+    def take(self) -> tuple[str, bytes] | None:
+        """The record to send as ``(key, value)``, and an empty batch: one envelope as it
+        is (its own key), several as a batch (:data:`BATCH_KEY`), None when nothing is held."""
+        held, self._envelopes, self._size = self._envelopes, [], len(_BATCH_LEAD)
+        if not held:
+            return None
+        return (self._first_key, held[0]) if len(held) == 1 else (BATCH_KEY, encode_batch(held))
+
+    def __len__(self) -> int:
+        return len(self._envelopes)
 
 
 def decode_marker(value: bytes) -> ProgressMarker:

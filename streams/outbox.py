@@ -143,3 +143,28 @@ class AckAfterDelivery:
 
     def __len__(self) -> int:
         return len(self._queue)
+
+
+class SharedAck:
+    """Acks one input record that carried several articles, once every one of them is done.
+
+    A batch of envelopes is one Kafka record, and an offset is committed whole: the record
+    is acked when its last article is (each article's ack is a call of this object). Until
+    then a crash or a rebalance redelivers all of it, and the articles already decided get
+    their first verdict again (:meth:`khabar.dedup.DedupIndex.decide`).
+
+    Args:
+        ack: Acks the record.
+        parts: Number of articles it carried.
+    """
+
+    def __init__(self, ack: Callable[[], Awaitable[object]], parts: int) -> None:
+        if parts < 1:
+            raise ValueError("a shared ack needs at least one part")
+        self.ack = ack
+        self.left = parts
+
+    async def __call__(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            await self.ack()

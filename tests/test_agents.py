@@ -7,6 +7,7 @@ stage functions underneath are the real ones.
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from khabar.config import Settings
 from schemas.models import DeadLetter, DuplicateNotice, EnrichedArticle, Event, RawArticle
 from streams.app import KhabarApp, create_app
-from streams.envelope import decode_envelope, encode_marker
+from streams.envelope import decode_envelope, encode_batch, encode_marker, is_batch
 from streams.outbox import MemoryOutbox
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_02b480f61992c5b6.txt"
@@ -220,3 +221,24 @@ def test_fetch_states_are_read_from_the_consumer_as_the_tracker_needs_them() -> 
     assert (out[1].position, out[1].fetched_at, out[1].processed, out[1].processed_offset) == (None, None, 0, None)
     assignment.active = False  # a rebalance under way: nothing to say
     assert read_fetch_states(consumer, [raw0], {}, {}) == {}
+
+
+async def test_sequence_agent_reads_a_batch_as_its_articles_and_dead_letters_a_bad_one(kapp: KhabarApp) -> None:
+    outbox = kapp.outbox
+    assert isinstance(outbox, MemoryOutbox)
+    t = kapp.settings.topics
+    text = SEED.read_text(encoding="utf-8")
+    async with kapp.prepare.test_context() as agent:
+        for article_id, body in (("orig", text), ("other", text[len(text) // 2:] + " خبر آخر"), ("copy", text)):
+            await agent.put(_article(article_id, body))
+    envelopes = [v for _, v in outbox.to(t.dedup)]
+    assert len(envelopes) == 3 and not any(is_batch(v) for v in envelopes)  # no consumer: sent one by one
+    batch = encode_batch([envelopes[0], b"\x00\x00\x00\x02{}junk", envelopes[1], envelopes[2]])
+    await _sequence(kapp, [batch], decided=3)
+    assert sorted(k for k, _ in outbox.to(t.enriched)) == ["orig", "other"]
+    (key, value), = outbox.to(t.duplicates)
+    assert (key, DuplicateNotice.model_validate_json(value).duplicate_of) == ("copy", "orig")
+    (_, dead), = outbox.to(t.deadletter)  # the junk part alone, with its own bytes
+    letter = DeadLetter.model_validate_json(dead)
+    assert "envelope truncated" in letter.error
+    assert base64.b64decode(letter.original_b64) == b"\x00\x00\x00\x02{}junk"

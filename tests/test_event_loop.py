@@ -16,12 +16,10 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from khabar.corpus import iter_sources
-from khabar.dedup import Probe, Verdict
-from khabar.pipeline import ArticleContext, prepare_doc
+from khabar.dedup import Verdict
 from khabar.process import (
     ArticleMeta,
     EnrichedParts,
@@ -30,7 +28,6 @@ from khabar.process import (
     build_enriched,
     serialize_enriched,
 )
-from schemas.models import Event, Language, PloverType, RawArticle, Span
 from streams.broker import EmbeddedBroker, free_port
 from streams.envelope import decode_envelope, encode_envelope
 from streams.replay import replay_records
@@ -41,6 +38,9 @@ from streams.worker import (
     stop_process,
     wait_for_metrics,
 )
+from tests.support.envelopes import article as _article
+from tests.support.envelopes import context as _context
+from tests.support.envelopes import probe as _probe
 from tests.support.stack import Stack, settings_env, unique_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,32 +135,6 @@ async def _running() -> str:
 
 
 # ------------------------------------------------------------------ the sequencer's envelope
-
-
-def _article(**fields: object) -> RawArticle:
-    base: dict[str, object] = {"id": "a-1", "text": "نص الخبر الأول. " * 50, "title": "عنوان",
-                               "source": "sabq", "url": "https://example.com/a?b=1",
-                               "published_at": datetime(2015, 3, 1, 12, 30, tzinfo=UTC),
-                               "ingested_at": datetime(2026, 1, 2, 3, 4, 5, 678_901, tzinfo=UTC)}
-    return RawArticle.model_validate(base | fields)
-
-
-def _probe(article_id: str) -> Probe:
-    u32, u16 = np.uint32, np.uint16
-    return Probe(article_id, "c" * 32, "example.com/a", np.array([1, 2, 3], u32), np.array([4, 5], u32), 42,
-                 1.5e9, np.array([7], u16), np.array([], u16), np.array([9], u16))
-
-
-def _event(article_id: str, i: int) -> Event:
-    return Event(event_id=f"e{i}", article_id=article_id, type=PloverType.ASSAULT, trigger="قصف",
-                 trigger_span=Span(start=i, end=i + 3), sentence="قصف \"x\" ' \n", sentence_span=Span(start=0, end=9),
-                 confidence=0.5)
-
-
-def _context(article: RawArticle, n_events: int) -> ArticleContext:
-    language = Language(code="ar", confidence=0.9, script="Arab")
-    return ArticleContext(article=article, doc=prepare_doc(article), language=language if n_events else None,
-                          events=[_event(article.id, i) for i in range(n_events)], stages=["language", "events"])
 
 
 @pytest.mark.parametrize("fields", [

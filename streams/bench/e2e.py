@@ -34,6 +34,7 @@ from streams.bench.timing import (
     steady_rate,
 )
 from streams.cluster import Stack, output_id_fields, unique_settings
+from streams.envelope import article_ids
 from streams.replay import produce, replay_records
 from streams.worker import wait_for_metrics
 
@@ -201,11 +202,12 @@ def run_latency(stack: Stack, articles: Sequence[RawArticle], rate: float, timeo
                                      timeout or 60 + 0.02 * len(ids), alive=lambda: _alive(stack)))
     except BenchError as exc:
         raise BenchError(f"latency run: {exc}\n{stack.logs()}") from exc
-    # an envelope is keyed by its article's id; progress markers carry no key
+    # when each article's envelope reached the dedup topic (alone or in a batch)
     enveloped: dict[str, int] = {}
     for r in got:
-        if r.topic == internal and r.key is not None:
-            enveloped.setdefault(r.key, r.timestamp_ms)
+        if r.topic == internal:
+            for article_id in article_ids(r.value):
+                enveloped.setdefault(article_id, r.timestamp_ms)
     latencies: list[float] = []
     prepare_hop: list[float] = []
     sequence_hop: list[float] = []
@@ -241,7 +243,7 @@ def _outputs_and_envelopes(ids: set[str], outputs: set[str], internal: str,
             if r.key is None:
                 continue
             if r.topic == internal:
-                enveloped.add(r.key)
+                enveloped.update(article_ids(r.value))
             elif r.topic in decided_topics:
                 decided.add(r.key)
         upto = len(records)
