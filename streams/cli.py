@@ -295,11 +295,15 @@ def eval_events(gold: Path, split: Annotated[str | None, typer.Option(help="dev 
                          "(inter-annotator agreement)")] = None,
                 causes: Annotated[bool, typer.Option(
                     help="Also count the missed gold events by cause (no trigger word, filtered, "
-                         "other type): counts only, safe on held-out sets")] = False) -> None:
+                         "other type): counts only, safe on held-out sets")] = False,
+                confidence: Annotated[bool, typer.Option(
+                    help="Also print the precision of the predicted events by confidence, and the "
+                         "expected calibration error: counts only, safe on held-out sets")] = False) -> None:
     """Precision, recall and F1 of event extraction against a gold set."""
     from khabar.eval.events import main
 
-    raise typer.Exit(main(gold, split=split, errors=errors, against=against, causes=causes))
+    raise typer.Exit(main(gold, split=split, errors=errors, against=against, causes=causes,
+                          confidence=confidence))
 
 
 @eval_app.command("language")

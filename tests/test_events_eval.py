@@ -11,6 +11,7 @@ from khabar.eval.events import (
     Item,
     _errors,
     agreement,
+    calibration,
     evaluate,
     format_causes,
     main,
@@ -163,3 +164,32 @@ def test_misses_are_counted_by_cause(capsys: pytest.CaptureFixture[str], tmp_pat
     assert main(path, causes=True) == 0
     out = capsys.readouterr().out
     assert out.rstrip().endswith("found 1 of 4") and "المدارس" not in out  # counts, never sentences
+
+
+def test_calibration_bins_predicted_events_by_confidence() -> None:
+    points = [(0.35, False), (0.45, True), (0.55, True), (0.55, False), (0.95, True), (1.0, True)]
+    bins, ece = calibration(points)
+    by_edge = {(b.low, b.high): b for b in bins}
+    assert (by_edge[0.0, 0.5].events, by_edge[0.0, 0.5].correct) == (2, 1)
+    assert by_edge[0.5, 0.6].precision == 0.5 and by_edge[0.5, 0.6].mean_confidence == pytest.approx(0.55)
+    assert by_edge[0.9, 1.0].events == 2  # 1.0 falls in the last bin
+    assert sum(b.events for b in bins) == len(points)
+    # |0.5 - 0.4| * 2 + |0.5 - 0.55| * 2 + |1.0 - 0.975| * 2, over 6 events
+    assert ece == pytest.approx((0.2 + 0.1 + 0.05) / 6)
+    empty, none = calibration([])
+    assert none == 0.0 and all(b.events == 0 for b in empty)
+
+
+def test_every_predicted_event_is_scored_for_calibration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rec = _gold([_ev("ASSAULT", "شنت", "RUS", "UKR")])
+    report = evaluate([rec])
+    assert len(report.confidence) == report.overall.predicted >= 2  # the attack and the meeting
+    assert sum(ok for _, ok in report.confidence) == report.overall.tp == 1
+    assert all(0.3 <= c <= 1.0 for c, _ in report.confidence)
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(path, confidence=True) == 0
+    out = capsys.readouterr().out
+    assert "expected calibration error" in out
+    rows = [line.split() for line in out.splitlines() if line[:3] in {"0.0", "0.5", "0.6", "0.7", "0.8", "0.9"}]
+    assert sum(int(r[1]) for r in rows) == len(report.confidence)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +50,8 @@ class Item:
     sentence: int
     source: str | None
     target: str | None
+    #: The extractor's confidence (None for gold items).
+    confidence: float | None = None
 
 
 @dataclass
@@ -85,6 +87,9 @@ class Report:
     articles: int = 0
     #: Filled only when :func:`evaluate` is asked for them.
     errors: list[Miss] = field(default_factory=list)
+    #: ``(confidence, matched a gold event of its type)`` of every predicted event that has a
+    #: confidence (the extractor's, not a second annotator's): :func:`calibration`.
+    confidence: list[tuple[float, bool]] = field(default_factory=list)
 
 
 def root(code: str | None) -> str | None:
@@ -98,11 +103,13 @@ def _sentence_index(starts: list[int], pos: int) -> int:
     return bisect.bisect_right(starts, pos) - 1
 
 
-def to_items(events: Iterable[tuple[str, int, int, str | None, str | None]],
+def to_items(events: Iterable[tuple[str, int, int, str | None, str | None]
+                              | tuple[str, int, int, str | None, str | None, float]],
              text: str) -> list[Item]:
-    """``(type, start, end, source, target)`` tuples as :class:`Item` with sentence numbers."""
+    """``(type, start, end, source, target[, confidence])`` tuples as :class:`Item` with
+    sentence numbers."""
     starts = [s for s, _e in split_sentences(text)]
-    return [Item(t, s, e, _sentence_index(starts, s), src, tgt) for t, s, e, src, tgt in events]
+    return [Item(t, s, e, _sentence_index(starts, s), src, tgt, *rest) for t, s, e, src, tgt, *rest in events]
 
 
 def match(gold: list[Item], pred: list[Item], actors: bool) -> int:
@@ -224,7 +231,8 @@ def evaluate(records: list[dict[str, object]], extract: Extract | None = None,
         article = _article(rec)
         return to_items(((e.type.value, e.trigger_span.start, e.trigger_span.end,
                           e.source.code if e.source else None,
-                          e.target.code if e.target else None) for e in run(article)), article.text)
+                          e.target.code if e.target else None, e.confidence) for e in run(article)),
+                        article.text)
 
     return _score(records, predicted, errors)
 
@@ -330,9 +338,12 @@ def _score(records: list[dict[str, object]], predicted: Callable[[dict[str, obje
         for t in types:
             g_t = [g for g in gold if g.type == t]
             p_t = [p for p in pred if p.type == t]
+            matched = {pi for _gi, pi in match_pairs(g_t, p_t, actors=False)}
+            report.confidence.extend((p.confidence, pi in matched) for pi, p in enumerate(p_t)
+                                     if p.confidence is not None)
             for scores, actors in ((report.by_type, False), (report.by_type_actors, True)):
                 s = scores[t]
-                s.tp += match(g_t, p_t, actors)
+                s.tp += len(matched) if not actors else match(g_t, p_t, actors)
                 s.predicted += len(p_t)
                 s.gold += len(g_t)
             if errors:
@@ -368,6 +379,60 @@ def _errors(article_id: str, text: str, gold: list[Item], pred: list[Item]) -> l
     return out
 
 
+#: Upper edges of the confidence bins of :func:`calibration` (the extractor keeps events of
+#: confidence 0.3 and up by default).
+CONFIDENCE_EDGES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidenceBin:
+    """Predicted events whose confidence is in ``[low, high)`` (the last bin includes 1.0)."""
+
+    low: float
+    high: float
+    events: int
+    correct: int
+    mean_confidence: float
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.events if self.events else 0.0
+
+
+def calibration(points: Sequence[tuple[float, bool]],
+                edges: Sequence[float] = CONFIDENCE_EDGES) -> tuple[list[ConfidenceBin], float]:
+    """How well the extractor's confidence predicts that an event is right (its type matches a
+    gold event): the bins, and the expected calibration error (the events' weighted mean of
+    ``|precision - mean confidence|`` over the bins; 0 is perfect).
+
+    Args:
+        points: ``(confidence, correct)`` of each predicted event (``Report.confidence``).
+        edges: Upper bin edges, ascending; the first bin starts at 0.
+    """
+    bins: list[ConfidenceBin] = []
+    low = 0.0
+    for i, high in enumerate(edges):
+        last = i == len(edges) - 1
+        inside = [(c, ok) for c, ok in points if low <= c and (c < high or (last and c <= high))]
+        mean = sum(c for c, _ in inside) / len(inside) if inside else 0.0
+        bins.append(ConfidenceBin(low, high, len(inside), sum(ok for _, ok in inside), mean))
+        low = high
+    total = sum(b.events for b in bins)
+    ece = sum(b.events * abs(b.precision - b.mean_confidence) for b in bins) / total if total else 0.0
+    return bins, ece
+
+
+def format_calibration(points: Sequence[tuple[float, bool]]) -> str:
+    """A plain-text table of :func:`calibration`."""
+    bins, ece = calibration(points)
+    lines = [f"confidence of predicted events (correct = its type matches a gold event); "
+             f"expected calibration error {ece:.3f}",
+             f"{'confidence':<12} {'events':>6} {'mean':>6} {'P':>6}"]
+    lines += [f"{b.low:.1f}-{b.high:.1f}{'':<5} {b.events:>6} {b.mean_confidence:>6.3f} {b.precision:>6.3f}"
+              for b in bins if b.events]
+    return "\n".join(lines)
+
+
 def format_report(report: Report) -> str:
     """A plain-text table of the report."""
     lines = [f"articles: {report.articles}",
@@ -384,7 +449,7 @@ def format_report(report: Report) -> str:
 
 
 def main(gold: Path, split: str | None = None, errors: bool = False, against: Path | None = None,
-         causes: bool = False) -> int:
+         causes: bool = False, confidence: bool = False) -> int:
     """Print precision, recall and F1 per type and overall; return a process exit code.
 
     Args:
@@ -395,6 +460,8 @@ def main(gold: Path, split: str | None = None, errors: bool = False, against: Pa
         against: A second annotation of (some of) the same texts, scored instead of the
             extractor: inter-annotator agreement (:func:`agreement`).
         causes: Also print the extractor's misses counted by cause (:func:`miss_causes`).
+        confidence: Also print the precision of the predicted events by confidence
+            (:func:`calibration`; counts only, safe on held-out sets).
 
     Returns:
         0 on success, 2 when a gold file is unusable.
@@ -411,6 +478,8 @@ def main(gold: Path, split: str | None = None, errors: bool = False, against: Pa
     print(format_report(report))
     if causes and against is None:
         print(format_causes(miss_causes(records, report)))
+    if confidence and against is None:
+        print(format_calibration(report.confidence))
     if errors:
         print(f"\nerrors ({len(report.errors)}): article, kind, type, trigger, actors, sentence")
         for m in report.errors:
