@@ -119,6 +119,9 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             if not any(p.start == m.end or (entry.verbal and p.end == m.start)
                        for p in (*places, *actor_ms, *cues.get("CITY", ()))):
                 continue
+        elif entry.needs == "PROSECUTION":
+            if not _prosecution_after(norms, m):
+                continue
         elif entry.needs is None:
             pass
         elif entry.sense is not None:
@@ -129,6 +132,9 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
             continue
         if _blocked(cues, entry.type, m.start, m.end, doc):
             continue
+        if entry.type is PloverType.SANCTION and any(
+                w in _LIFTING for w in norms[max(0, m.start - _LIFTING_REACH):m.start]):
+            continue  # رفع الحظر المفروض، رفع تدريجي للعقوبات: lifting a ban is not imposing one
         if entry.phrase in _SENSES and _other_sense(m, norms, cues, doc):
             continue
         if entry.type is PloverType.SUPPORT and m.start and _word_at(norms, m.start - 1) in _WHICH:
@@ -154,6 +160,33 @@ def _kept_triggers(trig: list[Mention], actor_ms: list[Mention],
 
 def _words(*words: str) -> frozenset[str]:
     return frozenset(normalize_word(w) for w in words)
+
+
+#: Forms of رفع "lift" up to three words before a sanction word (رفع معظم العقوبات، رفع تدريجي
+#: للعقوبات، يرفع فيه الحظر; the CONCEDE entry رفع العقوبات covers only the adjacent masdar).
+#: Looked up here rather than as a BLOCKPRE cue: رفع is frequent, and every cue is a feature of
+#: the sense models' sentences.
+_LIFTING = _words("رفع", "ورفع", "برفع", "لرفع", "وبرفع", "ولرفع", "رفعا", "رفعت", "ورفعت", "رفعوا",
+                  "ترفع", "وترفع", "يرفع", "سترفع", "سيرفع", "وسترفع", "الرفع", "رفعه", "برفعه")
+_LIFTING_REACH = 3
+
+#: Where a case is referred (``needs`` PROSECUTION: إحالة، أحال، أحيل), with the article (إلى
+#: النيابة، للتحقيق, not لتحقيق أهداف "to achieve"). Looked up here when the trigger occurs, not
+#: filed in cues.tsv, where these frequent words would be a cue of every sentence holding them.
+_PROSECUTION = _words("النيابة", "التحقيق", "القضاء", "المحكمة", "المحاكمة", "المحاكم", "الادعاء")
+
+#: How many words after the trigger the place of referral may stand: the file and its owner come
+#: between (أحالت الوزارة ملف المتهمين إلى النيابة).
+_PROSECUTION_REACH = 8
+
+
+def _prosecution_after(norms: Sequence[str], m: Mention) -> bool:
+    """Whether a prosecution, investigation or court word follows ``m`` within reach."""
+    for w in norms[m.end:m.end + _PROSECUTION_REACH + 1]:
+        core = _core(w)
+        if "ال" + core in _PROSECUTION and w.endswith(("ال" + core, "لل" + core)):
+            return True
+    return False
 
 
 def _sentence_of(doc: Doc | None, start: int, end: int) -> tuple[int, int]:
