@@ -62,6 +62,16 @@ async def test_prepare_agent_forwards_probe_and_dead_letters_bad_input(kapp: Kha
     assert kapp.metrics.deadletters.labels(reason="invalid_json")._value.get() == 1
 
 
+async def _envelopes(kapp: KhabarApp, articles: list[tuple[str, str]]) -> list[bytes]:
+    """What the prepare agent sends the sequencer for ``(id, text)`` articles."""
+    outbox = kapp.outbox
+    assert isinstance(outbox, MemoryOutbox)
+    async with kapp.prepare.test_context() as agent:
+        for article_id, text in articles:
+            await agent.put(_article(article_id, text))
+    return [v for _, v in outbox.to(kapp.settings.topics.dedup)]
+
+
 async def _sequence(kapp: KhabarApp, envelopes: list[bytes], decided: int) -> None:
     """Feed the prepare agent's envelopes to the sequencer until ``decided`` are written."""
     outbox = kapp.outbox
@@ -82,10 +92,7 @@ async def test_sequence_agent_flags_the_copy_and_persists_entries(kapp: KhabarAp
     t = kapp.settings.topics
     text = SEED.read_text(encoding="utf-8")
     # the prepare agent makes the envelopes the sequencer consumes
-    async with kapp.prepare.test_context() as agent:
-        await agent.put(_article("orig", text))
-        await agent.put(_article("copy", text))
-    await _sequence(kapp, [v for _, v in outbox.to(t.dedup)], decided=2)
+    await _sequence(kapp, await _envelopes(kapp, [("orig", text), ("copy", text)]), decided=2)
     assert [k for k, _ in outbox.to(t.enriched)] == ["orig"]
     record = EnrichedArticle.model_validate_json(outbox.to(t.enriched)[0][1])
     assert (record.story_id, record.text, record.stages) == ("orig", text, [])
@@ -228,10 +235,8 @@ async def test_sequence_agent_reads_a_batch_as_its_articles_and_dead_letters_a_b
     assert isinstance(outbox, MemoryOutbox)
     t = kapp.settings.topics
     text = SEED.read_text(encoding="utf-8")
-    async with kapp.prepare.test_context() as agent:
-        for article_id, body in (("orig", text), ("other", text[len(text) // 2:] + " خبر آخر"), ("copy", text)):
-            await agent.put(_article(article_id, body))
-    envelopes = [v for _, v in outbox.to(t.dedup)]
+    envelopes = await _envelopes(kapp, [("orig", text), ("other", text[len(text) // 2:] + " خبر آخر"),
+                                        ("copy", text)])
     assert len(envelopes) == 3 and not any(is_batch(v) for v in envelopes)  # no consumer: sent one by one
     batch = encode_batch([envelopes[0], b"\x00\x00\x00\x02{}junk", envelopes[1], envelopes[2]])
     await _sequence(kapp, [batch], decided=3)
