@@ -52,6 +52,7 @@ from khabar.events.mentions import _FAILED_TALKS, _NAME, _WEAK, ActorMention, Ca
 from khabar.events.quantities import find_quantities
 from khabar.events.roles import (
     _INHERIT,
+    _PRONOUN_OBJECT,
     _actor_data,
     _actors,
     _domestic_ban,
@@ -59,6 +60,7 @@ from khabar.events.roles import (
     _fix_roles,
     _Home,
     _locations,
+    _pronoun_object,
     _roles,
     _speakers,
     _subject,
@@ -341,6 +343,10 @@ class EventExtractor:
                 if not before:
                     before.append(_previous_subject(doc, sent, home))
                 source = before[0]
+            if target is None and etype in _PRONOUN_OBJECT:
+                # an object pronoun on the trigger (اعتقلته السلطات، يحاول إقناعه، بعد
+                # اتهامه): the party the sentence named before it
+                target = _pronoun_object(cand, tokens, actors, source)
             if etype is PloverType.ACCUSE and source is not None:
                 accusers.append((cand.start, source))
             ban = _domestic_ban(cand, target, actors)  # a SANCTION ban with no party: COERCE

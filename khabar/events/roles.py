@@ -590,6 +590,12 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
                    and (source is None or _other_party(a, source))
                    and (etype is not PloverType.PROTEST or a.prev in _AGAINST)),
                   None)
+    if (target is None and source is not None and source in after and cand.entry.verbal
+            and etype is not PloverType.PROTEST):
+        # verb-subject-object with the subject's name set off by a comma (وانتقد نائب رئيس
+        # المجلس فلان، الموقف الأوروبي): the comma closes the subject's apposition, not the
+        # clause; the object follows it at once
+        target = _object_past_comma(source, actors, breaks)
     implied = _IMPLIED.get(etype) or (
         "COP" if etype is PloverType.ACCUSE and _inquiry(cand.entry.phrase) else None)
     if source is None and implied is not None:
@@ -615,6 +621,18 @@ def _roles(cand: Candidate, actors: list[ActorMention], breaks: set[int],
                        and not a.locative and a not in origin
                        and (a.prev == "مع" or (a.oblique and a.prev not in _OBLIQUE)
                             or (hosts and not a.oblique))), None)
+    if (target is not None and source is not None and etype is PloverType.CONSULT
+            and target.prev == "في"):
+        # a state after في is what the talks are about or where they are held (بحث تطورات
+        # الوضع في أوكرانيا مع زعماء الولايات المتحدة): the partner is the party named with مع
+        # (مع right before the party, or before its head noun: مع نظيره المصري، مع زعماء
+        # الولايات المتحدة)
+        partner = next((a for a in actors if target.end <= a.start
+                        and a.start - cand.end <= _PARTNER_AHEAD
+                        and "مع" in norms[max(a.start - 2, 0):a.start]
+                        and not a.locative and a.root != source.root), None)
+        if partner is not None:
+            target = partner
     if cand.entry.phrase in _HOSTS and source is not None and target is not None:
         source, target = target, source  # استقبل الملك الرئيس: the visitor is the source
     factor = 1.0
@@ -683,6 +701,71 @@ _PARTNER_AHEAD = 30
 
 #: Words before an actor that make it where an act came from (من داخل الأراضي اليمنية).
 _ORIGIN = frozenset({"من", "داخل"})
+
+
+def _object_past_comma(source: ActorMention, actors: Sequence[ActorMention],
+                       breaks: set[int]) -> ActorMention | None:
+    """The object right after a post-verbal subject and the comma that closes it: another
+    party opening the next words (السويد), or a demonym qualifying the noun that opens them
+    (الموقف الأوروبي). Anything else there (a conjunction, a preposition, a time: ، وبعد
+    معارضة أوروبية) begins a clause of its own."""
+    comma = next((b for b in breaks if source.end - 1 < b <= source.end + 1), None)
+    if comma is None:
+        return None
+    # the first word after the comma: the break itself when the comma is glued to the name
+    # before it, the next token when the comma stands alone
+    first = comma if comma == source.end else comma + 1
+    a = next((a for a in actors if a.start >= source.end), None)
+    if a is None or not (a.start == first or (a.adjective and a.start == first + 1)):
+        return None
+    if a.locative or a.oblique or a.prev in _ORIGIN or not _other_party(a, source):
+        return None
+    return a
+
+
+#: Types whose trigger's object is a party and their target: a pronoun attached to the verb
+#: (اعتقلته، يحاول إقناعه، هدده) is then the target. Not rejecting, signing, supporting,
+#: deploying, aiding: their object is mostly a thing (رفضتها، وقعته، نشرهم); nor meetings (a
+#: visit's genitive is the visitor).
+_PRONOUN_OBJECT = frozenset({PloverType.ACCUSE, PloverType.COERCE, PloverType.REQUEST,
+                             PloverType.THREATEN})
+
+#: The ACCUSE stems whose object is a person (اتهمه، حمله، استدعاه، استجوبه، انتقده), not an
+#: act (أدانه، وصفه، استنكره: the attack).
+_ACCUSE_PERSON = ("اتهم", "تهم", "اتهام", "حمل", "استدع", "ستدع", "استجو", "ستجو", "انتقد",
+                  "نتقد")
+
+#: Object pronouns attached to a verb or verbal noun (normalized: ه، ها، هم، هما، هن).
+_OBJECT_SUFFIXES = ("هما", "هم", "هن", "ها", "ه")
+
+#: Of these, the nouns whose attached pronoun is their object (اعتقاله "his arrest", اتهامه
+#: "accusing him"); a verbal act's noun takes its doer there (مطالبته، رفضه، تحذيره).
+_NOUN_OBJECT = frozenset({PloverType.COERCE, PloverType.ACCUSE})
+
+
+def _pronoun_object(cand: Candidate, tokens: Sequence[Token], actors: Sequence[ActorMention],
+                    source: ActorMention | None) -> ActorMention | None:
+    """The target a pronoun attached to the trigger stands for: the nearest party named
+    before the trigger in its sentence other than the source (بوتين ... ترامب يحاول إقناعه:
+    Putin), or None when the trigger has no object pronoun.
+
+    The pronoun is read off the word as written: the trigger's stem does not end in ه (وجه،
+    نبه), the word is longer than the stem and does not end in ة (normalized to ه)."""
+    if not cand.entry.verbal and cand.entry.type not in _NOUN_OBJECT:
+        return None
+    word = tokens[cand.start]
+    stem = cand.entry.phrase.split()[0].split("|")[0]
+    if cand.entry.type is PloverType.ACCUSE and not stem.startswith(_ACCUSE_PERSON):
+        return None
+    norm = word.norm
+    raw = "".join(ch for ch in word.text if not "\u064b" <= ch <= "\u0652")
+    suffix = next((x for x in _OBJECT_SUFFIXES if norm.endswith(x)), None)
+    if (suffix is None or stem.endswith("ه") or raw.endswith("ة") or stem not in norm
+            or norm.index(stem) + len(stem) + len(suffix) > len(norm)):
+        return None
+    return next((a for a in reversed(actors) if a.end <= cand.start and not a.locative
+                 and not a.implicit and a.prev not in _ORIGIN
+                 and (source is None or (a is not source and _other_party(a, source)))), None)
 
 
 def _place_state(places: Sequence[Mention], not_root: str | None) -> ActorMention | None:
