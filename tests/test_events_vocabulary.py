@@ -176,3 +176,66 @@ def test_lifting_a_ban_is_not_a_sanction() -> None:
 
 def test_a_gradual_lifting_of_sanctions_is_not_a_sanction() -> None:
     assert A.SANCTION not in types("ينص الاتفاق على رفع تدريجي للعقوبات المفروضة على البلاد.")
+
+
+# ---- modern6 pass ------------------------------------------------------------------------
+# Entries of the section "vocabulary, modern6 pass" of triggers.tsv.
+
+
+def test_expelling_diplomats_in_the_imperfect() -> None:
+    ev = only("قالت الحكومة الهولندية إنها ستطرد أربعة دبلوماسيين إيرانيين.", A.SANCTION)
+    assert ev.mode == "expel"
+    assert root(ev.source) == "NLD"
+
+
+def test_expelling_a_player_is_no_sanction() -> None:
+    assert A.SANCTION not in types("يطرد الحكم اللاعب بعد خطأ عنيف في الدقيقة الأخيرة.")
+
+
+def test_diplomats_declared_unwanted() -> None:
+    ev = only("أعلنت بولندا أن ثلاثة دبلوماسيين بيلاروسيين غير مرغوب فيهم.", A.SANCTION)
+    assert ev.mode == "expel"
+
+
+def test_unwanted_messages_are_no_sanction() -> None:
+    assert A.SANCTION not in types("تحذف الشركة الرسائل غير مرغوب فيها من صناديق البريد.")
+
+
+def test_joint_naval_exercises_are_cooperation() -> None:
+    ev = only("تجري اليونان وفرنسا مناورات بحرية مشتركة قبالة جزيرة كريت.", A.COOPERATE)
+    assert {root(ev.source), root(ev.target)} == {"GRC", "FRA"}
+    assert A.COOPERATE in types("بدأت القوات الأردنية والأمريكية تدريبات جوية مشتركة في المفرق.")
+
+
+def test_a_curfew_in_the_indefinite_accusative() -> None:
+    assert only("فرضت السلطات حظرا للتجول في المدينة بعد المواجهات.", A.COERCE).mode == "curfew"
+
+
+def test_an_arms_package_is_military_aid() -> None:
+    assert only("أعلنت واشنطن حزمة أسلحة جديدة لتايوان.", A.AID).mode == "military"
+
+
+def test_delivering_weapons_systems_is_military_aid() -> None:
+    assert only("بدأت فرنسا تسليم مقاتلات رافال إلى الهند.", A.AID).mode == "military"
+
+
+def test_handing_over_weapons_stays_a_disarmament() -> None:
+    assert A.AID not in types("وافقت الفصائل على تسليم أسلحتها الثقيلة إلى الجيش.")
+
+
+def test_suspending_a_treaty_is_a_sanction() -> None:
+    assert A.SANCTION in types("أعلنت موسكو وقف العمل بمعاهدة الحد من الأسلحة النووية مع واشنطن.")
+    assert A.SANCTION in types("وكانت الحكومة قد علقت العمل بالاتفاقية الأمنية مع جارتها.")
+
+
+def test_a_regime_handing_over_a_country_is_no_aid() -> None:
+    assert A.AID not in types("اتهم الكاتب النظام بتسليم البلد لهيمنة الميليشيات، وتسليم نظام الحكم لها.")
+
+
+def test_stopping_work_by_agreement_is_no_sanction() -> None:
+    assert A.SANCTION not in types("تم وقف العمل بالاتفاق مع المقاول حتى انتهاء موسم الأمطار.")
+
+
+def test_a_joint_military_drill() -> None:
+    ev = only("أجرت القوات البحرية السعودية والباكستانية تمرينا بحريا مشتركا في بحر العرب.", A.COOPERATE)
+    assert {root(ev.source), root(ev.target)} == {"SAU", "PAK"}
