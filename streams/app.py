@@ -379,21 +379,25 @@ def create_app(settings: Settings, metrics: Metrics | None = None, outbox: Outbo
                 return True
         return False
 
+    # One send at a time (the agent's and the timer's): a partition's envelopes reach the producer,
+    # and the tracker hears of them, in offset order, even when the producer makes a send wait.
+    sending = asyncio.Lock()
+
     async def send_held() -> None:
         """Send the batch; queue the acks of the events held, and tell the tracker of them."""
-        # both taken before the first await: the timer below may call this meanwhile
-        record, events = batch.take(), held.copy()
-        held.clear()
-        delivery = await send(t.dedup, *record) if record is not None else None
-        for event, ack, own, ingested in events:
-            done = own if own is not None else delivery  # no dead letter: its envelope was in the batch
-            if done is None:
-                raise RuntimeError("an event held without a dead letter nor an envelope")
-            prepare_acks.add((done,), ack)
-            # its envelope or dead letter is with the producer: what markers may now cover
-            tracker.processed(event.message.partition, event.message.offset)
-            if own is None:
-                tracker.sent(ingested)
+        async with sending:
+            record, events = batch.take(), held.copy()
+            held.clear()
+            delivery = await send(t.dedup, *record) if record is not None else None
+            for event, ack, own, ingested in events:
+                done = own if own is not None else delivery  # no dead letter: its envelope was in the batch
+                if done is None:
+                    raise RuntimeError("an event held without a dead letter nor an envelope")
+                prepare_acks.add((done,), ack)
+                # its envelope or dead letter is with the producer: what markers may now cover
+                tracker.processed(event.message.partition, event.message.offset)
+                if own is None:
+                    tracker.sent(ingested)
 
     @app.agent(raw_in, name="khabar.prepare")
     async def prepare_agent(stream: faust.StreamT[bytes]) -> None:
