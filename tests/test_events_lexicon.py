@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from khabar.events.lexicon import (
     Found,
     Lexicon,
@@ -15,6 +17,7 @@ from khabar.events.lexicon import (
 )
 from khabar.text.normalize import normalize_word
 from schemas.models import PloverType
+from tests.support.events import only_event, root
 
 TINY = """# a comment line
 قصف\tV\tASSAULT\tshelling/artillery\t0.9\t-
@@ -132,3 +135,18 @@ def test_packaged_lexicon_covers_all_16_types() -> None:
     triggers, _ = load_triggers()
     assert {hit.entry.type for _w, hit in triggers} == set(PloverType)
     assert get_lexicon().size > 10_000
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("بيلاروسيا", "BLR"), ("روسيا البيضاء", "BLR"), ("ميانمار", "MMR"), ("بورما", "MMR"),
+    ("الكونغو الديمقراطية", "COD"), ("كوت ديفوار", "CIV"), ("جمهورية التشيك", "CZE"), ("كوسوفو", "XKX"),
+])
+def test_states_are_known_by_the_names_news_uses(name: str, code: str) -> None:
+    # babel's Arabic names are بيلاروس، ميانمار (بورما)، الكونغو - كينشاسا: news writes otherwise
+    ev = only_event(f"فرضت الولايات المتحدة عقوبات جديدة على {name} بسبب قمع المعارضين.", PloverType.SANCTION)
+    assert (root(ev.source), root(ev.target)) == ("USA", code)
+
+
+def test_a_demonym_names_the_attacker_not_the_state_after_the_place() -> None:
+    ev = only_event("قصفت القوات الرواندية مواقع للمتمردين في الكونغو الديمقراطية.", PloverType.ASSAULT)
+    assert root(ev.source) == "RWA"
