@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from itertools import islice
 from typing import Any
 
+from camel_tools.utils.dediac import dediac_ar
+
 from khabar.events.camel import CamelNER
 from khabar.events.clauses import _core, _crosses
 from khabar.events.lexicon import (
@@ -758,7 +760,7 @@ def _pronoun_object(cand: Candidate, tokens: Sequence[Token], actors: Sequence[A
     if cand.entry.type is PloverType.ACCUSE and not stem.startswith(_ACCUSE_PERSON):
         return None
     norm = word.norm
-    raw = "".join(ch for ch in word.text if not "\u064b" <= ch <= "\u0652")
+    raw = dediac_ar(word.text)
     suffix = next((x for x in _OBJECT_SUFFIXES if norm.endswith(x)), None)
     if (suffix is None or stem.endswith("ه") or raw.endswith("ة") or stem not in norm
             or norm.index(stem) + len(stem) + len(suffix) > len(norm)):
